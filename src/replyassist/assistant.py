@@ -1,0 +1,142 @@
+"""``ReplyAssistant``: the facade. It wires the parts together and delegates; no logic."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
+
+from kb_ingest import Chunker, Ingestor, IngestReport
+
+from .analysis import LanguageDetector
+from .brand import BrandVoice
+from .drafting import ComposedDrafter, GeneratedDrafter
+from .embeddings import load_embedder
+from .guardrails.pii import PIIScrubber
+from .jsonl import OnError
+from .llm import build_chat_model
+from .models import Conversation, KnowledgeArticle, Suggestions
+from .pipeline import StreamEvent, SuggestPipeline
+from .prompts import PromptLibrary
+from .retrieval import Filters, HybridRetriever
+from .settings import Mode, Settings
+from .store import VectorStore
+from .tokens import TokenCounter
+
+__all__ = ["ReplyAssistant"]
+
+
+class ReplyAssistant:
+    """Suggest replies for a conversation, and ingest a tenant's articles and history.
+
+    Every dependency can be passed in (tests pass :class:`replyassist.testing.FakeChatModel`
+    and :class:`replyassist.testing.HashEmbeddings`); :meth:`from_settings` builds the
+    defaults from :class:`Settings`.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: VectorStore,
+        embedder: Embeddings,
+        chat_model: BaseChatModel | None = None,
+        settings: Settings | None = None,
+        brand: BrandVoice | None = None,
+        prompts: PromptLibrary | None = None,
+        detector: LanguageDetector | None = None,
+        retriever: HybridRetriever | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.store = store
+        self.embedder = embedder
+        self.chat_model = chat_model
+        self.brand = brand or BrandVoice(default_language=self.settings.default_language)
+        self.prompts = prompts or PromptLibrary()
+        self.detector = detector or LanguageDetector(
+            self.settings.languages, default=self.brand.default_language)
+        counter = TokenCounter()
+        generator = GeneratedDrafter(chat_model, self.prompts,
+                                     max_prompt_tokens=self.settings.max_prompt_tokens
+                                     ) if chat_model is not None else None
+        self.pipeline = SuggestPipeline(
+            store=store, embedder=embedder, retriever=retriever or HybridRetriever(),
+            detector=self.detector, composer=ComposedDrafter(self.prompts), generator=generator,
+            brand=self.brand, top_articles=self.settings.top_articles,
+            top_exchanges=self.settings.top_exchanges, max_drafts=self.settings.max_drafts)
+        self.ingestor = Ingestor(
+            embedder, chunker=Chunker(self.settings.kb_chunk_tokens,
+                                      self.settings.kb_chunk_overlap, counter),
+            detector=self.detector, scrubber=PIIScrubber())
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, *,
+                      chat_model: BaseChatModel | None = None,
+                      embedder: Embeddings | None = None,
+                      brand: BrandVoice | None = None) -> ReplyAssistant:
+        settings = settings or Settings.load()
+        return cls(store=VectorStore.open(settings.store_location),
+                   embedder=embedder or load_embedder(settings.embedder),
+                   chat_model=chat_model or build_chat_model(settings),
+                   settings=settings, brand=brand)
+
+    # ------------------------------------------------------------------ suggest
+    @staticmethod
+    def _conversation(conversation: Conversation | dict[str, Any]) -> Conversation:
+        if isinstance(conversation, Conversation):
+            return conversation
+        from pydantic import ValidationError
+
+        from .jsonl import invalid_input_from_validation
+
+        try:
+            return Conversation.model_validate(conversation)
+        except ValidationError as exc:
+            raise invalid_input_from_validation(exc, source="<input>", line=None) from exc
+
+    def suggest(self, conversation: Conversation | dict[str, Any], *, mode: Mode | None = None,
+                tenant: str | None = None, filters: Filters | None = None) -> Suggestions:
+        return self.pipeline.suggest(self._conversation(conversation),
+                                     mode=mode or self.settings.mode, tenant=tenant,
+                                     filters=filters)
+
+    async def asuggest(self, conversation: Conversation | dict[str, Any], *,
+                       mode: Mode | None = None, tenant: str | None = None,
+                       filters: Filters | None = None) -> Suggestions:
+        return await self.pipeline.asuggest(self._conversation(conversation),
+                                            mode=mode or self.settings.mode, tenant=tenant,
+                                            filters=filters)
+
+    def stream(self, conversation: Conversation | dict[str, Any], *, mode: Mode | None = None,
+               tenant: str | None = None, filters: Filters | None = None
+               ) -> Iterator[StreamEvent]:
+        return self.pipeline.stream(self._conversation(conversation),
+                                    mode=mode or self.settings.mode, tenant=tenant,
+                                    filters=filters)
+
+    def astream(self, conversation: Conversation | dict[str, Any], *, mode: Mode | None = None,
+                tenant: str | None = None, filters: Filters | None = None
+                ) -> AsyncIterator[StreamEvent]:
+        return self.pipeline.astream(self._conversation(conversation),
+                                     mode=mode or self.settings.mode, tenant=tenant,
+                                     filters=filters)
+
+    # ------------------------------------------------------------------ ingest
+    def ingest_kb(self, source: str | Path | Iterable[KnowledgeArticle], *,
+                  tenant: str | None = None, prune: bool = False, on_error: OnError = "stop",
+                  progress: bool = False) -> IngestReport:
+        kb, _ = self.pipeline.collections(tenant or self.settings.tenant, create=True)
+        assert kb is not None
+        return self.ingestor.ingest_kb(source, kb, prune=prune, on_error=on_error,
+                                       progress=progress)
+
+    def ingest_history(self, source: str | Path | Iterable[Conversation], *,
+                       tenant: str | None = None, on_error: OnError = "stop",
+                       progress: bool = False) -> IngestReport:
+        tenant = tenant or self.settings.tenant
+        kb, history = self.pipeline.collections(tenant, create=True)
+        assert history is not None
+        return self.ingestor.ingest_history(source, history, kb, tenant=tenant,
+                                            on_error=on_error, progress=progress)

@@ -1,0 +1,203 @@
+"""The ``replyassist`` command line (Typer)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .errors import ReplyAssistError, UserError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(help="Reply suggestions for customer-service agents, offline first.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+ingest_app = typer.Typer(help="Load knowledge articles or past conversations into the store.",
+                         no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+
+
+class ModeChoice(StrEnum):
+    auto = "auto"
+    generated = "generated"
+    composed = "composed"
+
+
+class OnErrorChoice(StrEnum):
+    skip = "skip"
+    stop = "stop"
+
+
+TenantOpt = Annotated[str | None, typer.Option("--tenant", "-t", help="Tenant (brand) id.")]
+StoreOpt = Annotated[str | None, typer.Option(
+    "--store", help="Store directory, or http://host:port of a Chroma server.")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML config file.")]
+EmbedderOpt = Annotated[str | None, typer.Option(
+    "--embedder", help="use-multilingual (default), minilm, or a sentence-transformers path.")]
+OnErrorOpt = Annotated[OnErrorChoice, typer.Option(
+    "--on-error", help="On a bad record: skip it (and report it) or stop.")]
+
+
+def _assistant(store: str | None, config: Path | None, embedder: str | None = None,
+               brand_file: Path | None = None):  # type: ignore[no-untyped-def]
+    from .assistant import ReplyAssistant
+    from .brand import BrandVoice
+    from .settings import Settings
+
+    settings = Settings.load(config, store=store, embedder=embedder)
+    if store:
+        settings = settings.model_copy(update={"chroma_url": None})
+    brand = BrandVoice.from_yaml(brand_file) if brand_file else None
+    return ReplyAssistant.from_settings(settings, brand=brand)
+
+
+def _fail(error: ReplyAssistError) -> typer.Exit:
+    typer.echo(f"error [{error.code}]: {error}", err=True)
+    return typer.Exit(2 if isinstance(error, UserError) else 1)
+
+
+def _report(report) -> None:  # type: ignore[no-untyped-def]
+    for error in report.errors:
+        typer.echo(f"skipped: {error}", err=True)
+    typer.echo(report.summary())
+
+
+@ingest_app.command("kb")
+def ingest_kb(
+    path: Annotated[Path, typer.Argument(help="Folder of .md/.html/.txt articles, or .jsonl.")],
+    tenant: TenantOpt = None, store: StoreOpt = None,
+    prune: Annotated[bool, typer.Option("--prune", help="Remove articles gone from PATH.")] = False,
+    on_error: OnErrorOpt = OnErrorChoice.stop, config: ConfigOpt = None,
+    embedder: EmbedderOpt = None,
+) -> None:
+    """Ingest knowledge articles (incremental: unchanged articles are skipped)."""
+    try:
+        assistant = _assistant(store, config, embedder)
+        report = assistant.ingest_kb(path, tenant=tenant, prune=prune, on_error=on_error.value,
+                                     progress=sys.stderr.isatty())
+    except ReplyAssistError as error:
+        raise _fail(error) from error
+    _report(report)
+
+
+@ingest_app.command("history")
+def ingest_history(
+    path: Annotated[Path, typer.Argument(help="JSONL file of past conversations.")],
+    tenant: TenantOpt = None, store: StoreOpt = None,
+    on_error: OnErrorOpt = OnErrorChoice.stop, config: ConfigOpt = None,
+    embedder: EmbedderOpt = None,
+) -> None:
+    """Ingest past conversations: each agent answer becomes an exchange (PII scrubbed)."""
+    try:
+        assistant = _assistant(store, config, embedder)
+        report = assistant.ingest_history(path, tenant=tenant, on_error=on_error.value,
+                                          progress=sys.stderr.isatty())
+    except ReplyAssistError as error:
+        raise _fail(error) from error
+    _report(report)
+
+
+def _suggest_all(assistant, source, name: str, tenant: str | None, mode: str,  # type: ignore[no-untyped-def]
+                 as_json: bool) -> int:
+    from .jsonl import read_records
+    from .models import Conversation
+    from .render import render_suggestions
+
+    failures = 0
+    for record in read_records(source, Conversation, name=name):
+        if record.error is not None or record.value is None:
+            typer.echo(f"error [{record.error.code if record.error else 'invalid_input'}]: "
+                       f"{record.error}", err=True)
+            failures += 1
+            continue
+        try:
+            result = assistant.suggest(record.value, mode=mode, tenant=tenant)
+        except ReplyAssistError as error:
+            typer.echo(f"error [{error.code}]: {name}:{record.line}: {error}", err=True)
+            failures += 1
+            continue
+        if as_json:
+            typer.echo(result.model_dump_json())
+        else:
+            typer.echo(render_suggestions(record.value, result) + "\n")
+    return failures
+
+
+@app.command()
+def suggest(
+    path: Annotated[str, typer.Argument(help="A .json or .jsonl conversation file, or - .")],
+    tenant: TenantOpt = None, store: StoreOpt = None,
+    mode: Annotated[ModeChoice, typer.Option("--mode")] = ModeChoice.auto,
+    as_json: Annotated[bool, typer.Option("--json", help="One Suggestions JSON per line.")] = False,
+    config: ConfigOpt = None, embedder: EmbedderOpt = None,
+    brand: Annotated[Path | None, typer.Option("--brand", help="Brand voice YAML.")] = None,
+) -> None:
+    """Suggest replies for each conversation of PATH."""
+    try:
+        assistant = _assistant(store, config, embedder, brand)
+        if path == "-":
+            failures = _suggest_all(assistant, sys.stdin.buffer, "<stdin>", tenant,
+                                    mode.value, as_json)
+        else:
+            if not Path(path).is_file():
+                raise _fail(UserError(f"{path}: no such file"))
+            failures = _suggest_all(assistant, Path(path), path, tenant, mode.value, as_json)
+    except ReplyAssistError as error:
+        raise _fail(error) from error
+    if failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    as_json: Annotated[bool, typer.Option("--json", help="One Suggestions JSON per line.")] = False,
+    embedder: EmbedderOpt = None,
+) -> None:
+    """Ingest the bundled sample brand into a temporary store and suggest replies, offline."""
+    from .sample import SAMPLE_TENANT, sample_path
+
+    with tempfile.TemporaryDirectory(prefix="replyassist-demo-") as tmp:
+        try:
+            assistant = _assistant(str(Path(tmp) / "store"), None, embedder,
+                                   sample_path("brand.yaml"))
+            out = sys.stderr if as_json else sys.stdout
+            for report in (assistant.ingest_kb(sample_path("kb"), tenant=SAMPLE_TENANT),
+                           assistant.ingest_history(sample_path("history.jsonl"),
+                                                    tenant=SAMPLE_TENANT)):
+                print(report.summary(), file=out)
+            print(file=out)
+            failures = _suggest_all(assistant, sample_path("incoming.jsonl"), "incoming.jsonl",
+                                    SAMPLE_TENANT, "auto", as_json)
+        except ReplyAssistError as error:
+            raise _fail(error) from error
+    if failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def schema(
+    out: Annotated[Path | None, typer.Option("--out", help="Write one file per model here.")]
+    = None,
+) -> None:
+    """Print (or write) the JSON Schema of the public formats, for plugin authors."""
+    from . import models
+
+    names = ["Conversation", "KnowledgeArticle", "Suggestions"]
+    schemas = {n: getattr(models, n).model_json_schema() for n in names}
+    if out is None:
+        typer.echo(json.dumps(schemas, indent=2, ensure_ascii=False))
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for name, value in schemas.items():
+        (out / f"{name}.schema.json").write_text(json.dumps(value, indent=2, ensure_ascii=False)
+                                                 + "\n", encoding="utf-8")
+    typer.echo(f"wrote {len(schemas)} schemas to {out}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,119 @@
+"""Composed drafts, without an LLM.
+
+1. The best past agent answers to similar cases, in the customer's language, with the
+   scrubbed placeholders re-filled for this customer (name, the one open order) and
+   links kept.
+2. A draft built from the top article: greeting, the most relevant passage, the link,
+   a sign-off, from the templates in ``prompts/composed/``.
+3. A holding reply when nothing relevant is known.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..models import Citation, Draft, Notice
+from ..prompts import PromptLibrary
+from ..retrieval import ArticleResult, ExchangeResult
+from .context import DraftContext, DraftOutcome
+
+__all__ = ["ComposedDrafter"]
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_PLACEHOLDER = re.compile(r"\[(EMAIL|PHONE|CARD|HANDLE|ORDER_ID|NAME)\]")
+
+
+class ComposedDrafter:
+    strategy = "composed"
+
+    def __init__(self, prompts: PromptLibrary, *, min_answer_similarity: float = 0.35,
+                 min_article_similarity: float = 0.2, passage_chars: int = 600) -> None:
+        self.prompts = prompts
+        self.min_answer_similarity = min_answer_similarity
+        self.min_article_similarity = min_article_similarity
+        self.passage_chars = passage_chars
+
+    def draft(self, context: DraftContext) -> DraftOutcome:
+        drafts: list[Draft] = []
+        article = next((a for a in context.articles
+                        if a.language in (None, context.language)
+                        and a.similarity >= self.min_article_similarity), None)
+        if article is not None:
+            drafts.append(self._from_article(article, context))
+        seen: set[str] = set()
+        for exchange in context.exchanges:
+            if len([d for d in drafts if d.tone == "friendly"]) >= 2:
+                break
+            if exchange.language != context.language or \
+                    exchange.similarity < self.min_answer_similarity:
+                continue
+            key = re.sub(r"\W+", " ", exchange.answer.lower()).strip()
+            if key in seen:
+                continue
+            seen.add(key)
+            drafts.append(self._from_exchange(exchange, context))
+        drafts.sort(key=lambda d: d.confidence, reverse=True)
+        if not drafts:
+            drafts.append(self._holding(context))
+        return DraftOutcome(drafts[: context.max_drafts])
+
+    # ------------------------------------------------------------------ pieces
+    def _passage(self, article: ArticleResult) -> str:
+        text = " ".join(p for _, p in article.passages[:1]).strip()
+        text = re.sub(r"^#+\s*", "", text, flags=re.MULTILINE)
+        text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)  # plain text: no Markdown emphasis
+        if len(text) <= self.passage_chars:
+            return text
+        out = ""
+        for sentence in _SENTENCE.split(text):
+            if len(out) + len(sentence) > self.passage_chars and out:
+                break
+            out = f"{out} {sentence}".strip()
+        return out
+
+    def _from_article(self, article: ArticleResult, context: DraftContext) -> Draft:
+        text = self.prompts.render(
+            "composed/article.md", p=self.prompts.phrases_for(context.language),
+            name=context.customer_first_name, passage=self._passage(article), url=article.url,
+            short=context.short_channel, brand=context.brand.signature(context.language))
+        return Draft(text=text, tone="informative", strategy="composed",
+                     citations=[Citation(doc_id=article.doc_id, title=article.title,
+                                         url=article.url)],
+                     confidence=round(max(0.0, min(1.0, article.similarity)), 3))
+
+    def _from_exchange(self, exchange: ExchangeResult, context: DraftContext) -> Draft:
+        warnings: list[Notice] = []
+        text = self._refill(exchange.answer, context, warnings)
+        known = {a.doc_id: a for a in context.articles}
+        citations = [Citation(doc_id=d, title=known[d].title, url=known[d].url)
+                     for d in exchange.linked_doc_ids if d in known]
+        return Draft(text=text, tone="friendly", strategy="composed", citations=citations,
+                     confidence=round(max(0.0, min(1.0, exchange.similarity)), 3),
+                     warnings=warnings)
+
+    def _refill(self, answer: str, context: DraftContext, warnings: list[Notice]) -> str:
+        name = context.customer_first_name
+        attributes = context.conversation.customer.attributes \
+            if context.conversation.customer else {}
+        orders = attributes.get("open_orders") or []
+        text = answer
+        text = re.sub(r"^(\s*\[HANDLE\]\s*)+", "", text)
+        if name:
+            text = text.replace("[NAME]", name)
+        else:
+            text = re.sub(r"\s*\[NAME\]\s*([,!.])", r"\1", text).replace("[NAME]", "")
+        if isinstance(orders, list) and len(orders) == 1:
+            text = text.replace("[ORDER_ID]", str(orders[0]))
+        left = sorted(set(_PLACEHOLDER.findall(text)))
+        if left:
+            warnings.append(Notice(
+                code="placeholder_unfilled",
+                message="fill in before sending: " + ", ".join(f"[{p}]" for p in left)))
+        return text.strip()
+
+    def _holding(self, context: DraftContext) -> Draft:
+        text = self.prompts.render(
+            "composed/holding.md", p=self.prompts.phrases_for(context.language),
+            name=context.customer_first_name, short=context.short_channel,
+            brand=context.brand.signature(context.language))
+        return Draft(text=text, tone="reassuring", strategy="composed", confidence=0.1)

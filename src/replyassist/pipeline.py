@@ -1,0 +1,242 @@
+"""The suggest pipeline: analysis → retrieval → drafting, timed stage by stage."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from langchain_core.embeddings import Embeddings
+from pydantic import BaseModel
+
+from .analysis import LanguageDetector
+from .brand import BrandVoice
+from .drafting import ComposedDrafter, DraftContext, DraftOutcome, GeneratedDrafter
+from .embeddings import embed_array, embedder_identity
+from .errors import ConfigurationError, InvalidInputError, LLMError
+from .models import Analysis, ArticleHit, Conversation, Notice, SimilarConversation, Suggestions
+from .retrieval import Filters, HybridRetriever, RetrievalResult
+from .settings import Mode
+from .store import TenantCollection, VectorStore
+
+__all__ = ["StreamEvent", "SuggestPipeline"]
+
+log = logging.getLogger("replyassist")
+
+MAX_QUERY_CHARS = 2000
+
+
+class StreamEvent(BaseModel):
+    """One event of :meth:`ReplyAssistant.stream`: analysis and articles first, then the
+    first draft's tokens, then the final, validated :class:`Suggestions`."""
+
+    type: Literal["analysis", "articles", "token", "final"]
+    data: Any = None
+
+
+@dataclass
+class _Prepared:
+    conversation: Conversation
+    tenant: str
+    analysis: Analysis
+    retrieval: RetrievalResult
+    context: DraftContext
+    timings: dict[str, float]
+    started: float
+
+
+class SuggestPipeline:
+    def __init__(
+        self,
+        *,
+        store: VectorStore,
+        embedder: Embeddings,
+        retriever: HybridRetriever,
+        detector: LanguageDetector,
+        composer: ComposedDrafter,
+        generator: GeneratedDrafter | None,
+        brand: BrandVoice,
+        top_articles: int = 3,
+        top_exchanges: int = 5,
+        max_drafts: int = 3,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.retriever = retriever
+        self.detector = detector
+        self.composer = composer
+        self.generator = generator
+        self.brand = brand
+        self.top_articles = top_articles
+        self.top_exchanges = top_exchanges
+        self.max_drafts = max_drafts
+        self._identity: tuple[str, int] | None = None
+
+    @property
+    def identity(self) -> tuple[str, int]:
+        if self._identity is None:
+            self._identity = embedder_identity(self.embedder)
+        return self._identity
+
+    def collections(self, tenant: str, *, create: bool = False
+                    ) -> tuple[TenantCollection | None, TenantCollection | None]:
+        name, dimension = self.identity
+        return (self.store.collection(tenant, "kb", embedder_name=name, dimension=dimension,
+                                      create=create),
+                self.store.collection(tenant, "history", embedder_name=name,
+                                      dimension=dimension, create=create))
+
+    # ------------------------------------------------------------------ stages
+    def prepare(self, conversation: Conversation, *, tenant: str | None = None,
+                filters: Filters | None = None) -> _Prepared:
+        started = time.perf_counter()
+        query = conversation.latest_customer_text()
+        if not query.strip():
+            raise InvalidInputError("the conversation has no customer message to answer",
+                                    field="messages")
+        tenant = tenant or conversation.tenant
+        locale = conversation.customer.locale if conversation.customer else None
+        default_language = locale.split("-")[0].lower() if locale else self.brand.default_language
+        language, confidence = self.detector.detect(query, default=default_language)
+        analysis = Analysis(language=language, confidence={"language": round(confidence, 3)})
+        analysed = time.perf_counter()
+
+        vector = embed_array(self.embedder, [query[-MAX_QUERY_CHARS:]])[0]
+        kb, history = self.collections(tenant)
+        retrieval = self.retriever.retrieve(
+            kb, history, query[-MAX_QUERY_CHARS:], vector, k_articles=self.top_articles,
+            k_exchanges=self.top_exchanges, filters=filters)
+        retrieved = time.perf_counter()
+        context = DraftContext(conversation=conversation, language=language, brand=self.brand,
+                               articles=retrieval.articles, exchanges=retrieval.exchanges,
+                               max_drafts=self.max_drafts)
+        timings = {"analysis": (analysed - started) * 1000,
+                   "retrieval": (retrieved - analysed) * 1000}
+        return _Prepared(conversation, tenant, analysis, retrieval, context, timings, started)
+
+    def _use_llm(self, mode: Mode) -> bool:
+        if mode == "generated" and self.generator is None:
+            raise ConfigurationError(
+                "mode 'generated' needs a chat model: set OPENAI_API_KEY or "
+                "REPLYASSIST_LLM_BASE_URL, or pass chat_model=")
+        return mode != "composed" and self.generator is not None
+
+    def _fallback(self, prepared: _Prepared, error: LLMError) -> DraftOutcome:
+        log.warning("LLM unavailable, composed drafts instead: %s", error)
+        outcome = self.composer.draft(prepared.context)
+        notice = Notice(code="llm_unavailable", message=f"{error} — composed drafts instead")
+        for draft in outcome.drafts:
+            draft.warnings.insert(0, notice)
+        return outcome
+
+    def _finish(self, prepared: _Prepared, outcome: DraftOutcome, stage_ms: float
+                ) -> Suggestions:
+        timings = dict(prepared.timings)
+        timings["generation"] = stage_ms
+        timings["total"] = (time.perf_counter() - prepared.started) * 1000
+        return Suggestions(
+            conversation_id=prepared.conversation.id,
+            analysis=prepared.analysis,
+            drafts=outcome.drafts,
+            articles=[ArticleHit(doc_id=a.doc_id, title=a.title, url=a.url,
+                                 score=round(a.score, 4)) for a in prepared.retrieval.articles],
+            similar_conversations=[SimilarConversation(conversation_id=e.conversation_id,
+                                                       score=round(e.score, 4))
+                                   for e in prepared.retrieval.exchanges],
+            usage=outcome.usage,
+            timings_ms={k: round(v, 2) for k, v in timings.items()},
+        )
+
+    # ------------------------------------------------------------------ entry points
+    def suggest(self, conversation: Conversation, *, mode: Mode = "auto",
+                tenant: str | None = None, filters: Filters | None = None) -> Suggestions:
+        prepared = self.prepare(conversation, tenant=tenant, filters=filters)
+        t0 = time.perf_counter()
+        if self._use_llm(mode):
+            assert self.generator is not None
+            try:
+                outcome = self.generator.draft(prepared.context)
+            except LLMError as error:
+                if mode == "generated":
+                    raise
+                outcome = self._fallback(prepared, error)
+        else:
+            outcome = self.composer.draft(prepared.context)
+        return self._finish(prepared, outcome, (time.perf_counter() - t0) * 1000)
+
+    async def asuggest(self, conversation: Conversation, *, mode: Mode = "auto",
+                       tenant: str | None = None, filters: Filters | None = None
+                       ) -> Suggestions:
+        prepared = await asyncio.to_thread(self.prepare, conversation, tenant=tenant,
+                                           filters=filters)
+        t0 = time.perf_counter()
+        if self._use_llm(mode):
+            assert self.generator is not None
+            try:
+                outcome = await self.generator.adraft(prepared.context)
+            except LLMError as error:
+                if mode == "generated":
+                    raise
+                outcome = self._fallback(prepared, error)
+        else:
+            outcome = self.composer.draft(prepared.context)
+        return self._finish(prepared, outcome, (time.perf_counter() - t0) * 1000)
+
+    def _head_events(self, prepared: _Prepared) -> list[StreamEvent]:
+        articles = [ArticleHit(doc_id=a.doc_id, title=a.title, url=a.url, score=round(a.score, 4))
+                    for a in prepared.retrieval.articles]
+        return [StreamEvent(type="analysis", data=prepared.analysis),
+                StreamEvent(type="articles", data=articles)]
+
+    def stream(self, conversation: Conversation, *, mode: Mode = "auto",
+               tenant: str | None = None, filters: Filters | None = None
+               ) -> Iterator[StreamEvent]:
+        prepared = self.prepare(conversation, tenant=tenant, filters=filters)
+        yield from self._head_events(prepared)
+        t0 = time.perf_counter()
+        if not self._use_llm(mode):
+            outcome = self.composer.draft(prepared.context)
+        else:
+            assert self.generator is not None
+            pieces: list[str] = []
+            try:
+                for piece in self.generator.stream_text(prepared.context):
+                    pieces.append(piece)
+                    yield StreamEvent(type="token", data=piece)
+                outcome = DraftOutcome(
+                    [self.generator.streamed_draft("".join(pieces), prepared.context)])
+            except LLMError as error:
+                if mode == "generated":
+                    raise
+                outcome = self._fallback(prepared, error)
+        yield StreamEvent(type="final",
+                          data=self._finish(prepared, outcome, (time.perf_counter() - t0) * 1000))
+
+    async def astream(self, conversation: Conversation, *, mode: Mode = "auto",
+                      tenant: str | None = None, filters: Filters | None = None
+                      ) -> AsyncIterator[StreamEvent]:
+        prepared = await asyncio.to_thread(self.prepare, conversation, tenant=tenant,
+                                           filters=filters)
+        for event in self._head_events(prepared):
+            yield event
+        t0 = time.perf_counter()
+        if not self._use_llm(mode):
+            outcome = self.composer.draft(prepared.context)
+        else:
+            assert self.generator is not None
+            pieces: list[str] = []
+            try:
+                async for piece in self.generator.astream_text(prepared.context):
+                    pieces.append(piece)
+                    yield StreamEvent(type="token", data=piece)
+                outcome = DraftOutcome(
+                    [self.generator.streamed_draft("".join(pieces), prepared.context)])
+            except LLMError as error:
+                if mode == "generated":
+                    raise
+                outcome = self._fallback(prepared, error)
+        yield StreamEvent(type="final",
+                          data=self._finish(prepared, outcome, (time.perf_counter() - t0) * 1000))

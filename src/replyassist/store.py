@@ -1,0 +1,259 @@
+"""Chroma collections per tenant and kind, with an embedder guard.
+
+One Chroma collection per (tenant, kind), kind being ``kb`` (article chunks) or
+``history`` (past exchanges), so a tenant's query can never reach another tenant's
+vectors. Each collection records the embedder's name and dimension; opening it with
+another embedder raises :class:`EmbedderMismatchError`. We always pass our own vectors:
+Chroma's default embedding function (which downloads a model) is never used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+import numpy as np
+
+from .errors import ConfigurationError, EmbedderMismatchError, StoreError
+
+__all__ = ["Kind", "StoredItem", "TenantCollection", "VectorStore", "collection_name"]
+
+Kind = Literal["kb", "history"]
+_SAFE = re.compile(r"[^a-z0-9_-]+")
+
+
+def collection_name(tenant: str, kind: Kind) -> str:
+    """A valid, collision-free Chroma collection name for (tenant, kind)."""
+    slug = _SAFE.sub("-", tenant.lower()).strip("-_")[:40] or "t"
+    if slug != tenant:
+        slug = f"{slug}-{hashlib.sha1(tenant.encode()).hexdigest()[:8]}"
+    return f"ra-{slug}-{kind}"
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    id: str
+    document: str
+    metadata: dict[str, Any]
+    score: float = 0.0
+
+
+class TenantCollection:
+    """One tenant's collection of one kind. Methods translate Chroma errors to ours."""
+
+    def __init__(
+        self, collection: Any, client: Any, tenant: str, kind: Kind, max_batch: int
+    ) -> None:
+        self._collection = collection
+        self._client = client
+        self.tenant = tenant
+        self.kind = kind
+        self._max_batch = max_batch
+
+    @property
+    def name(self) -> str:
+        return str(self._collection.name)
+
+    def count(self) -> int:
+        try:
+            return int(self._collection.count())
+        except Exception as exc:
+            raise StoreError(f"cannot count {self.name}: {exc}") from exc
+
+    @property
+    def generation(self) -> int:
+        """Bumped after every write; caches (BM25 indexes) key on it."""
+        try:
+            self._collection = self._client.get_collection(self.name, embedding_function=None)
+        except Exception as exc:
+            raise StoreError(f"cannot read {self.name}: {exc}") from exc
+        return int((self._collection.metadata or {}).get("generation", 0))
+
+    def bump_generation(self) -> None:
+        metadata = dict(self._collection.metadata or {})
+        metadata["generation"] = int(metadata.get("generation", 0)) + 1
+        metadata.pop("hnsw:space", None)
+        try:
+            self._collection.modify(metadata=metadata)
+        except Exception as exc:
+            raise StoreError(f"cannot update {self.name}: {exc}") from exc
+
+    def upsert(
+        self,
+        ids: Sequence[str],
+        vectors: np.ndarray,
+        documents: Sequence[str],
+        metadatas: Sequence[dict[str, Any]],
+    ) -> None:
+        try:
+            for start in range(0, len(ids), self._max_batch):
+                end = start + self._max_batch
+                self._collection.upsert(
+                    ids=list(ids[start:end]),
+                    embeddings=vectors[start:end],
+                    documents=list(documents[start:end]),
+                    metadatas=[_clean_metadata(m) for m in metadatas[start:end]],
+                )
+        except Exception as exc:
+            raise StoreError(f"cannot write to {self.name}: {exc}") from exc
+
+    def delete(self, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+        try:
+            for start in range(0, len(ids), self._max_batch):
+                self._collection.delete(ids=list(ids[start : start + self._max_batch]))
+        except Exception as exc:
+            raise StoreError(f"cannot delete from {self.name}: {exc}") from exc
+
+    def query(
+        self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
+    ) -> list[StoredItem]:
+        total = self.count()
+        if total == 0:
+            return []
+        try:
+            result = self._collection.query(
+                query_embeddings=[np.asarray(vector, dtype=np.float32)],
+                n_results=min(n, total),
+                where=where or None,
+                include=["documents", "metadatas", "distances"],
+            )
+        except Exception as exc:
+            raise StoreError(f"cannot query {self.name}: {exc}") from exc
+        return [
+            StoredItem(id=i, document=d or "", metadata=dict(m or {}), score=1.0 - float(dist))
+            for i, d, m, dist in zip(result["ids"][0], result["documents"][0],
+                                     result["metadatas"][0], result["distances"][0], strict=True)
+        ]
+
+    def iter_all(
+        self, *, documents: bool = True, where: dict[str, Any] | None = None, page: int = 5000
+    ) -> Iterator[StoredItem]:
+        include = ["metadatas", "documents"] if documents else ["metadatas"]
+        offset = 0
+        while True:
+            try:
+                batch = self._collection.get(include=include, limit=page, offset=offset,
+                                             where=where or None)
+            except Exception as exc:
+                raise StoreError(f"cannot read {self.name}: {exc}") from exc
+            ids = batch["ids"]
+            if not ids:
+                return
+            docs = batch.get("documents") or [""] * len(ids)
+            for i, d, m in zip(ids, docs, batch["metadatas"], strict=True):
+                yield StoredItem(id=i, document=d or "", metadata=dict(m or {}))
+            if len(ids) < page:
+                return
+            offset += page
+
+    def get(self, ids: Sequence[str]) -> list[StoredItem]:
+        try:
+            batch = self._collection.get(ids=list(ids), include=["metadatas", "documents"])
+        except Exception as exc:
+            raise StoreError(f"cannot read {self.name}: {exc}") from exc
+        return [StoredItem(id=i, document=d or "", metadata=dict(m or {}))
+                for i, d, m in zip(batch["ids"], batch["documents"], batch["metadatas"],
+                                   strict=True)]
+
+
+def _clean_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    """Chroma accepts scalars and non-empty lists of scalars; drop None and empty lists."""
+    return {k: v for k, v in metadata.items() if v is not None and v != [] and v != ""}
+
+
+class VectorStore:
+    """Chroma through its real client: a directory (embedded) or a server URL."""
+
+    def __init__(self, client: Any, *, location: str) -> None:
+        self._client = client
+        self.location = location
+        try:
+            self._max_batch = int(client.get_max_batch_size())
+        except Exception:
+            self._max_batch = 5000
+        self._collections: dict[tuple[str, Kind], TenantCollection] = {}
+
+    @classmethod
+    def open(cls, location: str | Path) -> VectorStore:
+        """``http(s)://host:port`` → Chroma server; anything else → embedded store directory."""
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        text = str(location)
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        try:
+            if text.startswith(("http://", "https://")):
+                url = urlparse(text)
+                if not url.hostname:
+                    raise ConfigurationError(f"invalid Chroma server URL: {text!r}")
+                port = url.port or (443 if url.scheme == "https" else 8000)
+                client = chromadb.HttpClient(host=url.hostname, port=port,
+                                             ssl=url.scheme == "https", settings=chroma_settings)
+            else:
+                Path(text).mkdir(parents=True, exist_ok=True)
+                client = chromadb.PersistentClient(path=text, settings=chroma_settings)
+        except ConfigurationError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"cannot open the Chroma store at {text}: {exc}") from exc
+        return cls(client, location=text)
+
+    def collection(
+        self, tenant: str, kind: Kind, *, embedder_name: str, dimension: int, create: bool = True
+    ) -> TenantCollection | None:
+        key = (tenant, kind)
+        cached = self._collections.get(key)
+        if cached is not None:
+            self._check(cached._collection.metadata or {}, cached.name, embedder_name, dimension)
+            return cached
+        name = collection_name(tenant, kind)
+        try:
+            if create:
+                raw = self._client.get_or_create_collection(
+                    name, embedding_function=None,
+                    metadata={"hnsw:space": "cosine", "tenant": tenant, "kind": kind,
+                              "embedder": embedder_name, "dimension": dimension,
+                              "generation": 0})
+            else:
+                existing = {c if isinstance(c, str) else c.name
+                            for c in self._client.list_collections()}
+                if name not in existing:
+                    return None
+                raw = self._client.get_collection(name, embedding_function=None)
+        except Exception as exc:
+            raise StoreError(f"cannot open collection {name} at {self.location}: {exc}") from exc
+        self._check(raw.metadata or {}, name, embedder_name, dimension)
+        collection = TenantCollection(raw, self._client, tenant, kind, self._max_batch)
+        self._collections[key] = collection
+        return collection
+
+    @staticmethod
+    def _check(metadata: dict[str, Any], name: str, embedder_name: str, dimension: int) -> None:
+        stored_name = metadata.get("embedder")
+        stored_dim = metadata.get("dimension")
+        if stored_name != embedder_name or stored_dim != dimension:
+            raise EmbedderMismatchError(
+                f"collection {name} was built with embedder {stored_name!r} ({stored_dim} dims); "
+                f"refusing to mix in {embedder_name!r} ({dimension} dims). Use the same embedder "
+                "(REPLYASSIST_EMBEDDER) or another store/tenant, or re-ingest into a new store.")
+
+    def tenants(self) -> list[str]:
+        try:
+            collections = self._client.list_collections()
+        except Exception as exc:
+            raise StoreError(f"cannot list collections at {self.location}: {exc}") from exc
+        names: set[str] = set()
+        for c in collections:
+            raw = c if not isinstance(c, str) else self._client.get_collection(
+                c, embedding_function=None)
+            tenant = (raw.metadata or {}).get("tenant")
+            if tenant:
+                names.add(str(tenant))
+        return sorted(names)

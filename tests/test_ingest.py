@@ -1,0 +1,152 @@
+import json
+
+import pytest
+
+from replyassist import EmbedderMismatchError, InvalidInputError, VectorStore
+from replyassist.sample import SAMPLE_TENANT, sample_path
+from replyassist.testing import HashEmbeddings
+
+
+def _articles_dir(tmp_path, count=3):
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    for i in range(count):
+        (folder / f"a{i}.md").write_text(
+            f"---\nid: kb-{i}\ntitle: Article {i}\nurl: https://help.example/{i}\n"
+            f"language: en\ntags: [t{i}]\n---\n## Section\nBody number {i} about topic{i}.\n")
+    return folder
+
+
+def _kb_ids(assistant, tenant="t1"):
+    kb, _ = assistant.pipeline.collections(tenant)
+    return {i.metadata["doc_id"]: i for i in kb.iter_all()}
+
+
+def test_sample_kb_ingest_is_incremental_and_idempotent(make_assistant):
+    assistant = make_assistant()
+    first = assistant.ingest_kb(sample_path("kb"), tenant=SAMPLE_TENANT)
+    assert first.added == 32 and first.skipped == 0
+    kb, _ = assistant.pipeline.collections(SAMPLE_TENANT)
+    count = kb.count()
+    second = assistant.ingest_kb(sample_path("kb"), tenant=SAMPLE_TENANT)
+    assert (second.added, second.updated, second.skipped) == (0, 0, 32)
+    assert kb.count() == count
+    assert "32 skipped" in second.summary()
+
+
+def test_changed_article_is_replaced_and_prune_removes_missing(make_assistant, tmp_path):
+    assistant = make_assistant()
+    folder = _articles_dir(tmp_path)
+    assistant.ingest_kb(folder, tenant="t1")
+    (folder / "a0.md").write_text("---\nid: kb-0\ntitle: Article 0\n---\nNew text about refunds.\n")
+    report = assistant.ingest_kb(folder, tenant="t1")
+    assert (report.updated, report.skipped) == (1, 2)
+    chunks = [i for i in _kb_ids(assistant).values() if i.metadata["doc_id"] == "kb-0"]
+    assert len(chunks) == 1 and "refunds" in chunks[0].document
+    (folder / "a2.md").unlink()
+    assert assistant.ingest_kb(folder, tenant="t1").removed == 0  # not without --prune
+    assert assistant.ingest_kb(folder, tenant="t1", prune=True).removed == 1
+    assert set(_kb_ids(assistant)) == {"kb-0", "kb-1"}
+
+
+def test_chunks_keep_title_and_headings(make_assistant, tmp_path):
+    assistant = make_assistant()
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    body = "\n\n".join(f"## Part {p}\n" + " ".join(["word"] * 400) for p in range(2))
+    (folder / "long.md").write_text(f"---\ntitle: Long guide\n---\n{body}\n")
+    (folder / "page.html").write_text("<html><head><title>Html page</title></head><body>"
+                                      "<h2>Heading</h2><p>Some html text.</p></body></html>")
+    (folder / "note.txt").write_text("Plain title\nplain body text")
+    assistant.ingest_kb(folder, tenant="t1")
+    items = list(assistant.pipeline.collections("t1")[0].iter_all())
+    long_chunks = [i for i in items if i.metadata["doc_id"] == "long"]
+    assert len(long_chunks) >= 4  # 800 words, 300-token chunks
+    assert all(i.document.startswith("Long guide — Part") for i in long_chunks)
+    html = next(i for i in items if i.metadata["doc_id"] == "page")
+    assert html.metadata["title"] == "Html page" and "Heading" in html.document
+    assert next(i for i in items if i.metadata["doc_id"] == "note").metadata["title"] == \
+        "Plain title"
+
+
+def test_bad_article_named_and_skip_or_stop(make_assistant, tmp_path):
+    assistant = make_assistant()
+    folder = _articles_dir(tmp_path, 2)
+    (folder / "broken.md").write_text("---\ntitle: [unclosed\n---\nbody\n")
+    with pytest.raises(InvalidInputError) as caught:
+        assistant.ingest_kb(folder, tenant="t1", on_error="stop")
+    assert "broken.md" in str(caught.value)
+    assert set(_kb_ids(assistant)) == {"kb-0", "kb-1"}  # read before the error: kept
+    report = assistant.ingest_kb(folder, tenant="t1", on_error="skip")
+    assert len(report.errors) == 1 and report.skipped == 2
+
+
+def test_jsonl_articles_with_bad_line(make_assistant, tmp_path):
+    path = tmp_path / "kb.jsonl"
+    path.write_text(json.dumps({"id": "a", "title": "A", "body": "alpha"}) + "\n"
+                    + json.dumps({"id": "b", "body": "no title"}) + "\n")
+    report = make_assistant().ingest_kb(path, tenant="t1", on_error="skip")
+    assert report.added == 1
+    [error] = report.errors
+    assert (error.line, error.field) == (2, "title") and "kb.jsonl:2" in str(error)
+
+
+def test_history_exchanges_are_scrubbed_and_linked(make_assistant):
+    assistant = make_assistant()
+    assistant.ingest_kb(sample_path("kb"), tenant=SAMPLE_TENANT)
+    report = assistant.ingest_history(sample_path("history.jsonl"), tenant=SAMPLE_TENANT)
+    assert report.added >= 160 and not report.errors
+    _, history = assistant.pipeline.collections(SAMPLE_TENANT)
+    items = list(history.iter_all())
+    text = " ".join(i.document + " " + i.metadata["answer"] for i in items)
+    assert "@gmail" not in text and "AB-4" not in text
+    assert "[EMAIL]" in text or "[ORDER_ID]" in text
+    linked = [i for i in items if i.metadata.get("linked_doc_ids")]
+    assert len(linked) >= 50
+    assert all(d.startswith("kb-") for i in linked for d in i.metadata["linked_doc_ids"])
+    again = assistant.ingest_history(sample_path("history.jsonl"), tenant=SAMPLE_TENANT)
+    assert again.added == 0 and again.skipped == report.added
+    assert history.count() == report.added
+
+
+def test_history_bad_lines_named(make_assistant, tmp_path):
+    good = {"id": "h1", "channel": "chat", "messages": [
+        {"role": "customer", "text": "hello, my refund?"},
+        {"role": "note", "text": "internal: VIP"},
+        {"role": "agent", "text": "Your refund is on its way."}]}
+    path = tmp_path / "h.jsonl"
+    path.write_text(json.dumps(good) + "\n{oops\n"
+                    + json.dumps(dict(good, id="h2", messages=[{"role": "robot", "text": "x"}]))
+                    + "\n")
+    assistant = make_assistant()
+    with pytest.raises(InvalidInputError) as caught:
+        assistant.ingest_history(path, tenant="t1")
+    assert caught.value.line == 2
+    report = assistant.ingest_history(path, tenant="t1", on_error="skip")
+    assert [(e.line, e.field) for e in report.errors] == [(2, None), (3, "messages.0.role")]
+    _, history = assistant.pipeline.collections("t1")
+    [item] = list(history.iter_all())
+    assert "internal" not in item.metadata["answer"] and "internal" not in item.document
+
+
+def test_embedders_cannot_be_mixed_in_one_collection(make_assistant, tmp_path):
+    folder = _articles_dir(tmp_path)
+    make_assistant().ingest_kb(folder, tenant="t1")
+    other = make_assistant(embedder=HashEmbeddings(dimension=128))
+    with pytest.raises(EmbedderMismatchError, match="hash:256"):
+        other.ingest_kb(folder, tenant="t1")
+    other.ingest_kb(folder, tenant="t2")  # another tenant is fine
+
+
+def test_tenants_are_isolated(make_assistant, tmp_path):
+    assistant = make_assistant()
+    folder = _articles_dir(tmp_path)
+    assistant.ingest_kb(folder, tenant="brand-a")
+    result = assistant.suggest({"id": "x", "channel": "chat", "tenant": "brand-b",
+                                "messages": [{"role": "customer", "text": "topic1 body"}]})
+    assert result.articles == [] and result.similar_conversations == []
+    hit = assistant.suggest({"id": "x", "channel": "chat", "tenant": "brand-a",
+                             "messages": [{"role": "customer", "text": "topic1 body"}]})
+    assert hit.articles[0].doc_id == "kb-1"
+    store = VectorStore.open(tmp_path / "store")
+    assert store.tenants() == ["brand-a"]
