@@ -62,6 +62,100 @@ def _handle_error(error: InvalidInputError, report: IngestReport, on_error: OnEr
     report.errors.append(error)
 
 
+@dataclass
+class _PendingArticle:
+    article: KnowledgeArticle
+    ids: list[str]
+    texts: list[str]
+    metadatas: list[dict[str, object]]
+
+
+class _ArticleSync:
+    """One run of :func:`sync_articles` (state shared by its steps)."""
+
+    def __init__(self, collection: TenantCollection, embedder: Embeddings, chunker: Chunker,
+                 on_error: OnError, progress: bool, batch_chunks: int) -> None:
+        self.collection = collection
+        self.embedder = embedder
+        self.chunker = chunker
+        self.on_error = on_error
+        self.batch_chunks = batch_chunks
+        self.report = IngestReport("articles")
+        self.seen: set[str] = set()
+        self.pending: list[_PendingArticle] = []
+        self.bar = tqdm(desc="articles", unit="doc", disable=not progress)
+        self.signature = f"{chunker.signature}|{getattr(embedder, 'name', '')}"
+        self.existing: dict[str, tuple[str, list[str]]] = {}
+        for item in collection.iter_all(documents=False):
+            doc_id = str(item.metadata.get("doc_id"))
+            digest, ids = self.existing.get(doc_id, (str(item.metadata.get("doc_hash")), []))
+            ids.append(item.id)
+            self.existing[doc_id] = (digest, ids)
+
+    def read(self, records: Iterable[ParsedLine[KnowledgeArticle]]) -> None:
+        for record in records:
+            if record.error is not None or record.value is None:
+                _handle_error(record.error or InvalidInputError("unreadable record"),
+                              self.report, self.on_error)
+                continue
+            self.add(record.value, record.line)
+
+    def add(self, article: KnowledgeArticle, line: int) -> None:
+        if article.id in self.seen:
+            _handle_error(InvalidInputError(f"duplicate article id {article.id!r}", line=line,
+                                            field="id"), self.report, self.on_error)
+            return
+        self.seen.add(article.id)
+        digest = article_hash(article, self.signature)
+        if article.id in self.existing and self.existing[article.id][0] == digest:
+            self.report.skipped += 1
+            self.bar.update(1)
+            return
+        chunks = self.chunker.split(article)
+        self.pending.append(_PendingArticle(
+            article=article,
+            ids=[f"{article.id}#{hashlib.sha1(f'{digest}|{c.index}'.encode()).hexdigest()[:16]}"
+                 for c in chunks],
+            texts=[c.embedding_text(article.title) for c in chunks],
+            metadatas=[{
+                "doc_id": article.id, "title": article.title, "url": article.url,
+                "language": article.language, "tags": list(article.tags), "doc_hash": digest,
+                "chunk_index": c.index, "heading": c.heading, "passage": c.text,
+                "updated_at": str(article.updated_at) if article.updated_at else None,
+            } for c in chunks]))
+        if sum(len(p.ids) for p in self.pending) >= self.batch_chunks:
+            self.flush()
+
+    def flush(self) -> None:
+        """Embed the pending articles together, then write each in one upsert and delete
+        its stale chunks after: an article is never half written."""
+        if not self.pending:
+            return
+        vectors = embed_array(self.embedder, [t for p in self.pending for t in p.texts])
+        offset = 0
+        for pending in self.pending:
+            count = len(pending.ids)
+            self.collection.upsert(pending.ids, vectors[offset : offset + count], pending.texts,
+                                   pending.metadatas)
+            offset += count
+            old = self.existing.get(pending.article.id)
+            if old is not None:
+                fresh = set(pending.ids)
+                self.collection.delete([i for i in old[1] if i not in fresh])
+                self.report.updated += 1
+            else:
+                self.report.added += 1
+            self.report.chunks += count
+        self.bar.update(len(self.pending))
+        self.pending.clear()
+
+    def prune(self) -> None:
+        gone = [doc_id for doc_id in self.existing if doc_id not in self.seen]
+        for doc_id in gone:
+            self.collection.delete(self.existing[doc_id][1])
+        self.report.removed = len(gone)
+
+
 def sync_articles(
     records: Iterable[ParsedLine[KnowledgeArticle]],
     collection: TenantCollection,
@@ -74,86 +168,19 @@ def sync_articles(
     batch_chunks: int = 256,
 ) -> IngestReport:
     started = time.perf_counter()
-    report = IngestReport("articles")
-    existing: dict[str, tuple[str, list[str]]] = {}
-    for item in collection.iter_all(documents=False):
-        doc_id = str(item.metadata.get("doc_id"))
-        digest, ids = existing.get(doc_id, (str(item.metadata.get("doc_hash")), []))
-        ids.append(item.id)
-        existing[doc_id] = (digest, ids)
-
-    seen: set[str] = set()
-    pending: list[tuple[KnowledgeArticle, str, list[str], list[str], list[dict[str, object]]]] = []
-    bar = tqdm(desc="articles", unit="doc", disable=not progress)
-
-    def flush() -> None:
-        if not pending:
-            return
-        texts = [t for _, _, _, texts, _ in pending for t in texts]
-        vectors = embed_array(embedder, texts)
-        offset = 0
-        for article, _digest, ids, texts_, metas in pending:
-            count = len(texts_)
-            collection.upsert(ids, vectors[offset : offset + count], texts_, metas)
-            offset += count
-            old = existing.get(article.id)
-            if old is not None:
-                collection.delete([i for i in old[1] if i not in set(ids)])
-                report.updated += 1
-            else:
-                report.added += 1
-            report.chunks += count
-        bar.update(len(pending))
-        pending.clear()
-
+    run = _ArticleSync(collection, embedder, chunker, on_error, progress, batch_chunks)
+    report = run.report
     try:
-        _collect_articles(records, existing, seen, pending, report, chunker, embedder,
-                          on_error, flush, batch_chunks)
+        run.read(records)
+        if prune:
+            run.prune()
     finally:  # what was read before an error is written, never lost
-        flush()
-    bar.close()
-    if prune:
-        gone = [doc_id for doc_id in existing if doc_id not in seen]
-        for doc_id in gone:
-            collection.delete(existing[doc_id][1])
-        report.removed = len(gone)
-    if report.added or report.updated or report.removed:
-        collection.bump_generation()
+        run.flush()
+        run.bar.close()
+        if report.added or report.updated or report.removed:
+            collection.bump_generation()  # invalidates lexical indexes
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _collect_articles(records, existing, seen, pending, report, chunker, embedder,  # type: ignore[no-untyped-def]
-                      on_error, flush, batch_chunks) -> None:
-    for record in records:
-        if record.error is not None or record.value is None:
-            _handle_error(record.error or InvalidInputError("unreadable record"), report,
-                          on_error)
-            continue
-        article = record.value
-        if article.id in seen:
-            _handle_error(InvalidInputError(f"duplicate article id {article.id!r}",
-                                            source=None, line=record.line, field="id"),
-                          report, on_error)
-            continue
-        seen.add(article.id)
-        digest = article_hash(article, f"{chunker.signature}|{getattr(embedder, 'name', '')}")
-        if article.id in existing and existing[article.id][0] == digest:
-            report.skipped += 1
-            continue
-        chunks = chunker.split(article)
-        ids = [f"{article.id}#{hashlib.sha1(f'{digest}|{c.index}'.encode()).hexdigest()[:16]}"
-               for c in chunks]
-        texts = [c.embedding_text(article.title) for c in chunks]
-        metas: list[dict[str, object]] = [{
-            "doc_id": article.id, "title": article.title, "url": article.url,
-            "language": article.language, "tags": list(article.tags), "doc_hash": digest,
-            "chunk_index": c.index, "heading": c.heading, "passage": c.text,
-            "updated_at": str(article.updated_at) if article.updated_at else None,
-        } for c in chunks]
-        pending.append((article, digest, ids, texts, metas))
-        if sum(len(p[2]) for p in pending) >= batch_chunks:
-            flush()
 
 
 def sync_exchanges(
@@ -194,8 +221,8 @@ def sync_exchanges(
                 flush()
     finally:  # what was read before an error is written, never lost
         flush()
-    bar.close()
-    if report.added:
-        collection.bump_generation()
+        bar.close()
+        if report.added:
+            collection.bump_generation()
     report.seconds = time.perf_counter() - started
     return report

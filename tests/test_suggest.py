@@ -171,3 +171,17 @@ async def test_asuggest_and_astream(make_assistant, sample_assistant):
     streamer = make_assistant(chat_model=FakeChatModel(responses=["Bonjour Kate, c'est noté."]))
     events = [e async for e in streamer.astream(conversation("Je veux échanger mon pull"))]
     assert events[-1].type == "final" and events[-1].data.drafts[0].text.startswith("Bonjour")
+
+
+def test_composed_drafts_in_other_languages_and_unknown_language(make_assistant, detector):
+    assistant = make_assistant()
+    german = assistant.suggest(
+        conversation("Hallo, wo ist mein Paket? Ich warte seit einer Woche darauf."),
+        mode="composed",
+    )
+    assert german.analysis.language == "de"
+    assert german.drafts[0].text.startswith("Hallo Kate") and not german.drafts[0].warnings
+    assistant.pipeline.detector = type(detector)(["fr", "en", "ru"], default="fr")
+    russian = assistant.suggest(conversation("Здравствуйте, где моя посылка?"), mode="composed")
+    assert russian.analysis.language == "ru"
+    assert russian.drafts[0].warnings[-1].code == "language_mismatch"

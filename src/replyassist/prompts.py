@@ -75,8 +75,13 @@ class PromptLibrary:
         data = yaml.safe_load((self.root / "composed" / "phrases.yaml").read_text("utf-8"))
         return {lang: dict(block) for lang, block in data["languages"].items()}
 
+    fallback_language = "en"
+
+    def has_phrases(self, language: str) -> bool:
+        return language in self.phrases
+
     def phrases_for(self, language: str) -> dict[str, str]:
-        return self.phrases.get(language) or self.phrases["en"]
+        return self.phrases.get(language) or self.phrases[self.fallback_language]
 
     def versions(self) -> dict[str, int]:
         return {str(p.relative_to(self.root)): self.meta(str(p.relative_to(self.root))).version

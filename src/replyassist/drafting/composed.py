@@ -55,6 +55,12 @@ class ComposedDrafter:
         drafts.sort(key=lambda d: d.confidence, reverse=True)
         if not drafts:
             drafts.append(self._holding(context))
+        if not self.prompts.has_phrases(context.language):
+            notice = Notice(code="language_mismatch",
+                            message=f"no reply templates in {context.language!r}: written in "
+                                    f"{self.prompts.fallback_language!r}, translate before sending")
+            for draft in drafts:
+                draft.warnings.append(notice)
         return DraftOutcome(drafts[: context.max_drafts])
 
     # ------------------------------------------------------------------ pieces

@@ -155,6 +155,10 @@ class GeneratedDrafter:
 
     def _parse(self, reply: AIMessage) -> DraftsOutput:
         candidates: list[Any] = [call.get("args") for call in reply.tool_calls or []]
+        legacy = reply.additional_kwargs.get("function_call")  # servers that answer the
+        if isinstance(legacy, dict):  # pre-tools "function_call" shape (llama.cpp)
+            with contextlib.suppress(json.JSONDecodeError, TypeError):
+                candidates.append(json.loads(legacy.get("arguments") or ""))
         content = reply.content if isinstance(reply.content, str) else ""
         match = re.search(r"\{.*\}", content, re.DOTALL)
         if match:
