@@ -8,25 +8,34 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
 
 from replyassist.guardrails.pii import PIIScrubber
 from replyassist.models import Conversation
 
-__all__ = ["Exchange", "conversation_exchanges", "normalize_url"]
+__all__ = ["EXCHANGE_FORMAT", "Exchange", "conversation_exchanges", "normalize_url"]
+
+# Part of every exchange id: bump it when scrubbing or exchange building changes, so a
+# re-ingest rewrites the exchanges instead of skipping them.
+EXCHANGE_FORMAT = "exchange-v1"
 
 _URL = re.compile(r"https?://[^\s<>\"')\]]+", re.IGNORECASE)
+_TRACKING = re.compile(r"(utm_[a-z]+|fbclid|gclid|mc_[a-z]+|ref)=", re.IGNORECASE)
 _ARCHIVE = re.compile(r"^(?:https?://)?web\.archive\.org/web/\d+[a-z_]*/", re.IGNORECASE)
 
 
 def normalize_url(url: str) -> str:
-    """Compare URLs loosely: no scheme, ``www.``, archive prefix, query, fragment, slash."""
+    """Compare URLs loosely: no scheme, ``www.``, archive prefix, fragment, tracking
+    parameters or trailing slash; the rest of the query is kept (it can name the page)."""
     value = _ARCHIVE.sub("", url.strip())
     value = re.sub(r"^https?://", "", value, flags=re.IGNORECASE)
     value = re.sub(r"^www\.", "", value, flags=re.IGNORECASE)
-    value = value.split("#", 1)[0].split("?", 1)[0]
-    return value.rstrip("/.,;:!").lower()
+    value = value.split("#", 1)[0].rstrip(".,;:!")
+    path, _, query = value.partition("?")
+    params = sorted(p for p in query.split("&") if p and not _TRACKING.match(p))
+    path = path.rstrip("/").lower()
+    return f"{path}?{'&'.join(params)}" if params else path
 
 
 @dataclass(frozen=True)
@@ -58,15 +67,19 @@ def conversation_exchanges(
     *,
     scrubber: PIIScrubber,
     detect_language: Callable[[str, str | None], str],
-    url_to_doc: Mapping[str, str],
+    url_to_doc: Mapping[str, list[str]],
+    known_ids: Container[str] = frozenset(),
     max_context_turns: int = 3,
-) -> list[Exchange]:
-    """One exchange per agent turn that follows at least one customer turn."""
+) -> tuple[list[Exchange], int]:
+    """(new exchanges, number already known): one exchange per agent turn that follows at
+    least one customer turn. Ids derive from the raw content, so exchanges already in the
+    store are recognised before any scrubbing or language detection."""
     names = [conversation.customer.name] if conversation.customer and \
         conversation.customer.name else []
     locale = conversation.customer.locale if conversation.customer else None
     default_language = locale.split("-")[0].lower() if locale else None
     exchanges: list[Exchange] = []
+    known = 0
     pending: list[str] = []
     for turn, message in enumerate(conversation.messages):
         if message.role == "customer":
@@ -74,22 +87,26 @@ def conversation_exchanges(
             continue
         if message.role != "agent" or not pending:
             continue  # notes and bot turns are never learnt from
-        context = scrubber.scrub("\n".join(pending[-max_context_turns:]), names=names).text
-        answer = scrubber.scrub(message.text, names=names).text
-        linked = sorted({url_to_doc[u] for u in (normalize_url(m) for m in _URL.findall(
-            message.text)) if u in url_to_doc})
-        digest = hashlib.sha1("\x1f".join(
-            [conversation.tenant, conversation.id, str(turn), context, answer]).encode())
+        raw_context = "\n".join(pending[-max_context_turns:])
+        pending = []
+        digest = hashlib.sha1("\x1f".join([EXCHANGE_FORMAT, conversation.tenant, conversation.id,
+                                           str(turn), raw_context, message.text]).encode())
+        exchange_id = f"{conversation.id}#{turn}-{digest.hexdigest()[:12]}"
+        if exchange_id in known_ids:
+            known += 1
+            continue
+        context = scrubber.scrub(raw_context, names=names).text
+        linked = sorted({doc for url in _URL.findall(message.text)
+                         for doc in url_to_doc.get(normalize_url(url), [])})
         exchanges.append(Exchange(
-            id=f"{conversation.id}#{turn}-{digest.hexdigest()[:12]}",
+            id=exchange_id,
             conversation_id=conversation.id,
             turn=turn,
             channel=conversation.channel,
             language=detect_language(context, default_language),
             context=context,
-            answer=answer,
+            answer=scrubber.scrub(message.text, names=names).text,
             linked_doc_ids=linked,
             created_at=message.created_at.isoformat() if message.created_at else None,
         ))
-        pending = []
-    return exchanges
+    return exchanges, known

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -48,24 +49,29 @@ class Ingestor:
                        collection: TenantCollection, kb: TenantCollection | None, *,
                        tenant: str, on_error: OnError = "stop", progress: bool = False
                        ) -> IngestReport:
+        label = str(source) if isinstance(source, str | Path) else None
         if isinstance(source, str | Path):
             if not Path(source).exists():
                 raise InvalidInputError("no such file", source=source)
             records: Iterable[ParsedLine[Conversation]] = read_records(source, Conversation)
         else:
             records = _as_records(source)  # type: ignore[assignment]
-        url_to_doc: dict[str, str] = {}
+        url_to_doc: dict[str, list[str]] = defaultdict(list)
         if kb is not None:
             for item in kb.iter_all(documents=False):
-                url = item.metadata.get("url")
-                if url:
-                    url_to_doc[normalize_url(str(url))] = str(item.metadata.get("doc_id"))
+                url, doc_id = item.metadata.get("url"), str(item.metadata.get("doc_id"))
+                key = normalize_url(str(url)) if url else None
+                if key and doc_id not in url_to_doc[key]:
+                    url_to_doc[key].append(doc_id)
+        known_ids = {item.id for item in collection.iter_all(documents=False)}
         errors: list[InvalidInputError] = []
+        already = 0
 
         def detect(text: str, default: str | None) -> str:
             return self.detector.detect(text, default=default)[0]
 
         def exchanges() -> Iterator[Exchange]:
+            nonlocal already
             for record in records:
                 if record.error is not None or record.value is None:
                     error = record.error or InvalidInputError("unreadable record")
@@ -77,15 +83,19 @@ class Ingestor:
                 if conversation.tenant not in (tenant, "default"):
                     error = InvalidInputError(
                         f"conversation of tenant {conversation.tenant!r} in an ingest for "
-                        f"tenant {tenant!r}", line=record.line, field="tenant")
+                        f"tenant {tenant!r}", source=label, line=record.line, field="tenant")
                     if on_error == "stop":
                         raise error
                     errors.append(error)
                     continue
-                yield from conversation_exchanges(conversation, scrubber=self.scrubber,
-                                                  detect_language=detect,
-                                                  url_to_doc=url_to_doc)
+                new, known = conversation_exchanges(
+                    conversation, scrubber=self.scrubber, detect_language=detect,
+                    url_to_doc=url_to_doc, known_ids=known_ids)
+                already += known
+                yield from new
 
-        report = sync_exchanges(exchanges(), collection, self.embedder, progress=progress)
+        report = sync_exchanges(exchanges(), collection, self.embedder, progress=progress,
+                                known_ids=known_ids)
+        report.skipped += already
         report.errors.extend(errors)
         return report

@@ -13,6 +13,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,6 +57,31 @@ def article_hash(article: KnowledgeArticle, signature: str) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+class _BackgroundWriter:
+    """Runs store writes in one background thread, so the next batch is embedded while
+    the previous one is written. At most one write is in flight; its errors surface on
+    the next ``submit`` or on ``drain``."""
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ra-writer")
+        self._future: Future[None] | None = None
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self.wait()
+        self._future = self._executor.submit(job)
+
+    def wait(self) -> None:
+        if self._future is not None:
+            future, self._future = self._future, None
+            future.result()
+
+    def drain(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self._executor.shutdown(wait=True)
+
+
 def _handle_error(error: InvalidInputError, report: IngestReport, on_error: OnError) -> None:
     if on_error == "stop":
         raise error
@@ -84,6 +110,7 @@ class _ArticleSync:
         self.seen: set[str] = set()
         self.pending: list[_PendingArticle] = []
         self.bar = tqdm(desc="articles", unit="doc", disable=not progress)
+        self.writer = _BackgroundWriter()
         self.signature = f"{chunker.signature}|{getattr(embedder, 'name', '')}"
         self.existing: dict[str, tuple[str, list[str]]] = {}
         for item in collection.iter_all(documents=False):
@@ -127,27 +154,32 @@ class _ArticleSync:
             self.flush()
 
     def flush(self) -> None:
-        """Embed the pending articles together, then write each in one upsert and delete
-        its stale chunks after: an article is never half written."""
+        """Embed the pending articles together, then write them in one upsert (in the
+        background) and delete the stale chunks of updated ones after: an article is
+        never half written. ``batch_chunks`` stays far below Chroma's max batch size."""
         if not self.pending:
             return
-        vectors = embed_array(self.embedder, [t for p in self.pending for t in p.texts])
-        offset = 0
-        for pending in self.pending:
-            count = len(pending.ids)
-            self.collection.upsert(pending.ids, vectors[offset : offset + count], pending.texts,
-                                   pending.metadatas)
-            offset += count
-            old = self.existing.get(pending.article.id)
-            if old is not None:
-                fresh = set(pending.ids)
-                self.collection.delete([i for i in old[1] if i not in fresh])
-                self.report.updated += 1
-            else:
-                self.report.added += 1
-            self.report.chunks += count
-        self.bar.update(len(self.pending))
-        self.pending.clear()
+        batch, self.pending = self.pending, []
+        vectors = embed_array(self.embedder, [t for p in batch for t in p.texts])
+
+        def write() -> None:
+            self.collection.upsert([i for p in batch for i in p.ids], vectors,
+                                   [t for p in batch for t in p.texts],
+                                   [m for p in batch for m in p.metadatas])
+            stale: list[str] = []
+            for pending in batch:
+                old = self.existing.get(pending.article.id)
+                if old is not None:
+                    fresh = set(pending.ids)
+                    stale.extend(i for i in old[1] if i not in fresh)
+                    self.report.updated += 1
+                else:
+                    self.report.added += 1
+                self.report.chunks += len(pending.ids)
+            self.collection.delete(stale)
+            self.bar.update(len(batch))
+
+        self.writer.submit(write)
 
     def prune(self) -> None:
         gone = [doc_id for doc_id in self.existing if doc_id not in self.seen]
@@ -175,8 +207,11 @@ def sync_articles(
         if prune:
             run.prune()
     finally:  # what was read before an error is written, never lost
-        run.flush()
-        run.bar.close()
+        try:
+            run.flush()
+        finally:
+            run.writer.drain()
+            run.bar.close()
         if report.added or report.updated or report.removed:
             collection.bump_generation()  # invalidates lexical indexes
     report.seconds = time.perf_counter() - started
@@ -190,25 +225,32 @@ def sync_exchanges(
     *,
     progress: bool = False,
     batch_size: int = 512,
-    on_batch: Callable[[int], None] | None = None,
+    known_ids: set[str] | None = None,
 ) -> IngestReport:
+    """Write new exchanges; ``known_ids`` (ids already stored) is read from the store when
+    not given, and updated with what is written."""
     started = time.perf_counter()
     report = IngestReport("exchanges")
-    known = {item.id for item in collection.iter_all(documents=False)}
+    known = known_ids if known_ids is not None else {
+        item.id for item in collection.iter_all(documents=False)}
     batch: list[Exchange] = []
     bar = tqdm(desc="exchanges", unit="ex", disable=not progress)
+    writer = _BackgroundWriter()
 
     def flush() -> None:
         if not batch:
             return
-        vectors: np.ndarray = embed_array(embedder, [e.context for e in batch])
-        collection.upsert([e.id for e in batch], vectors, [e.context for e in batch],
-                          [e.metadata() for e in batch])
-        report.added += len(batch)
-        bar.update(len(batch))
-        if on_batch:
-            on_batch(len(batch))
+        items = list(batch)
         batch.clear()
+        vectors: np.ndarray = embed_array(embedder, [e.context for e in items])
+
+        def write() -> None:
+            collection.upsert([e.id for e in items], vectors, [e.context for e in items],
+                              [e.metadata() for e in items])
+            report.added += len(items)
+            bar.update(len(items))
+
+        writer.submit(write)
 
     try:
         for exchange in exchanges:
@@ -220,9 +262,12 @@ def sync_exchanges(
             if len(batch) >= batch_size:
                 flush()
     finally:  # what was read before an error is written, never lost
-        flush()
-        bar.close()
-        if report.added:
-            collection.bump_generation()
+        try:
+            flush()
+        finally:
+            writer.drain()
+            bar.close()
+            if report.added:
+                collection.bump_generation()
     report.seconds = time.perf_counter() - started
     return report

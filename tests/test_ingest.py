@@ -150,3 +150,14 @@ def test_tenants_are_isolated(make_assistant, tmp_path):
     assert hit.articles[0].doc_id == "kb-1"
     store = VectorStore.open(tmp_path / "store")
     assert store.tenants() == ["brand-a"]
+
+
+def test_history_reingest_skips_before_scrubbing(make_assistant, monkeypatch):
+    assistant = make_assistant()
+    first = assistant.ingest_history(sample_path("history.jsonl"), tenant=SAMPLE_TENANT)
+    calls = []
+    original = assistant.ingestor.scrubber.scrub
+    monkeypatch.setattr(assistant.ingestor.scrubber, "scrub",
+                        lambda *a, **k: calls.append(1) or original(*a, **k))
+    again = assistant.ingest_history(sample_path("history.jsonl"), tenant=SAMPLE_TENANT)
+    assert again.added == 0 and again.skipped == first.added and calls == []

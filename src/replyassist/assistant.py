@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
-
-from kb_ingest import Chunker, Ingestor, IngestReport
 
 from .analysis import LanguageDetector
 from .brand import BrandVoice
@@ -25,6 +23,9 @@ from .retrieval import Filters, HybridRetriever
 from .settings import Mode, Settings
 from .store import VectorStore
 from .tokens import TokenCounter
+
+if TYPE_CHECKING:
+    from kb_ingest import IngestReport
 
 __all__ = ["ReplyAssistant"]
 
@@ -57,6 +58,11 @@ class ReplyAssistant:
         self.prompts = prompts or PromptLibrary()
         self.detector = detector or LanguageDetector(
             self.settings.languages, default=self.brand.default_language)
+        # kb_ingest builds on replyassist's models: import it here, so that either
+        # package can be imported first without a circular import.
+        from kb_ingest.chunking import Chunker
+        from kb_ingest.service import Ingestor
+
         counter = TokenCounter()
         generator = GeneratedDrafter(chat_model, self.prompts,
                                      max_prompt_tokens=self.settings.max_prompt_tokens
