@@ -31,6 +31,17 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed $(VENV)/.llm-server
 	$(PY) -m pytest
 
+DATA ?= ../shared/data
+
+# Quality on real data (needs $(DATA)) and speed; both print their figures.
+eval: $(VENV)/.installed
+	$(PY) -m evals.embedder_choice
+	$(PY) -m evals.twitter_retrieval --data $(DATA)/ibm_twitter_cdp
+
+bench: $(VENV)/.installed
+	$(PY) -m evals.bench_ingest
+	$(PY) -m evals.bench_suggest
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check src kb_ingest evals tests
 

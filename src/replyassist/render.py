@@ -30,7 +30,7 @@ def render_suggestions(conversation: Conversation, suggestions: Suggestions) -> 
         if draft.citations:
             head += " cites " + ", ".join(c.doc_id for c in draft.citations)
         lines.append(head)
-        lines.append(textwrap.indent(draft.text, "    │ "))
+        lines.append(textwrap.indent(draft.text, "    │ ", predicate=lambda _line: True))
         lines.extend(f"    ⚠ {w.code}: {w.message}" for w in draft.warnings)
     timings = ", ".join(f"{k} {v:.0f} ms" for k, v in suggestions.timings_ms.items())
     lines.append(f"  ({timings})")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,8 @@ class TenantCollection:
     ) -> None:
         self._collection = collection
         self._client = client
+        self.refresh_s = 1.0
+        self._generation_read_at: float | None = None
         self.tenant = tenant
         self.kind = kind
         self._max_batch = max_batch
@@ -67,11 +70,17 @@ class TenantCollection:
 
     @property
     def generation(self) -> int:
-        """Bumped after every write; caches (BM25 indexes) key on it."""
-        try:
-            self._collection = self._client.get_collection(self.name, embedding_function=None)
-        except Exception as exc:
-            raise StoreError(f"cannot read {self.name}: {exc}") from exc
+        """Bumped after every write; caches (BM25 indexes) key on it. Re-read from the
+        store at most every ``refresh_s`` seconds (writes by this process are seen at
+        once; another process's writes within ``refresh_s``)."""
+        now = time.monotonic()
+        if self._generation_read_at is None or now - self._generation_read_at >= self.refresh_s:
+            try:
+                self._collection = self._client.get_collection(self.name,
+                                                               embedding_function=None)
+            except Exception as exc:
+                raise StoreError(f"cannot read {self.name}: {exc}") from exc
+            self._generation_read_at = now
         return int((self._collection.metadata or {}).get("generation", 0))
 
     def bump_generation(self) -> None:
@@ -82,6 +91,7 @@ class TenantCollection:
             self._collection.modify(metadata=metadata)
         except Exception as exc:
             raise StoreError(f"cannot update {self.name}: {exc}") from exc
+        self._generation_read_at = None  # re-read on next use
 
     def upsert(
         self,
