@@ -63,12 +63,13 @@ class Ingestor:
                 key = normalize_url(str(url)) if url else None
                 if key and doc_id not in url_to_doc[key]:
                     url_to_doc[key].append(doc_id)
-        known_ids = {item.id for item in collection.iter_all(documents=False)}
+        known_ids = collection.ids()
         errors: list[InvalidInputError] = []
         already = 0
 
         def detect(text: str, default: str | None) -> str:
-            return self.detector.detect(text, default=default)[0]
+            # the last 300 characters tell the language as well as a whole e-mail does
+            return self.detector.detect(text[-300:], default=default)[0]
 
         def exchanges() -> Iterator[Exchange]:
             nonlocal already

@@ -231,8 +231,7 @@ def sync_exchanges(
     not given, and updated with what is written."""
     started = time.perf_counter()
     report = IngestReport("exchanges")
-    known = known_ids if known_ids is not None else {
-        item.id for item in collection.iter_all(documents=False)}
+    known = known_ids if known_ids is not None else collection.ids()
     batch: list[Exchange] = []
     bar = tqdm(desc="exchanges", unit="ex", disable=not progress)
     writer = _BackgroundWriter()

@@ -113,6 +113,11 @@ def _read_jsonl(
             continue
         if not text.strip():
             continue
+        try:  # fast path: pydantic parses and validates in one pass
+            yield ParsedLine(number, model.model_validate_json(raw))
+            continue
+        except ValidationError:
+            pass  # slow path below, for an error message that names line and field
         try:
             item = json.loads(text)
         except json.JSONDecodeError as exc:

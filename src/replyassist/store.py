@@ -160,6 +160,20 @@ class TenantCollection:
                 return
             offset += page
 
+    def ids(self, page: int = 20000) -> set[str]:
+        """All ids (nothing else is read: cheap enough to check what is already stored)."""
+        found: set[str] = set()
+        offset = 0
+        while True:
+            try:
+                batch = self._collection.get(include=[], limit=page, offset=offset)
+            except Exception as exc:
+                raise StoreError(f"cannot read {self.name}: {exc}") from exc
+            found.update(batch["ids"])
+            if len(batch["ids"]) < page:
+                return found
+            offset += page
+
     def get(self, ids: Sequence[str]) -> list[StoredItem]:
         try:
             batch = self._collection.get(ids=list(ids), include=["metadatas", "documents"])
