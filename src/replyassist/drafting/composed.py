@@ -47,6 +47,10 @@ class ComposedDrafter:
             if exchange.language != context.language or \
                     exchange.similarity < self.min_answer_similarity:
                 continue
+            retrieved = {a.doc_id for a in context.articles}
+            if exchange.linked_doc_ids and retrieved and \
+                    not retrieved.intersection(exchange.linked_doc_ids):
+                continue  # that answer pointed to an article about something else
             key = re.sub(r"\W+", " ", exchange.answer.lower()).strip()
             if key in seen:
                 continue
