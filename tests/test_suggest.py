@@ -186,3 +186,32 @@ def test_composed_drafts_in_other_languages_and_unknown_language(make_assistant,
     russian = assistant.suggest(conversation("Здравствуйте, где моя посылка?"), mode="composed")
     assert russian.analysis.language == "ru"
     assert russian.drafts[0].warnings[-1].code == "language_mismatch"
+
+
+def test_composer_skips_past_answers_that_pointed_elsewhere(brand):
+    from replyassist import Conversation
+    from replyassist.drafting import ComposedDrafter, DraftContext
+    from replyassist.prompts import PromptLibrary
+    from replyassist.retrieval import ArticleResult, ExchangeResult
+
+    def exchange(conversation_id, answer, linked):
+        return ExchangeResult(id=conversation_id, conversation_id=conversation_id, score=0.9,
+                              similarity=0.8, context="my refund?", answer=answer,
+                              language="en", channel="chat", linked_doc_ids=linked)
+
+    article = ArticleResult(doc_id="kb-refund", title="Refunds", url="https://h.example/refund",
+                            language="en", score=0.9, similarity=0.7,
+                            passages=[("", "Refunds arrive within 14 days.")])
+    context = DraftContext(
+        conversation=Conversation.model_validate(conversation("Where is my refund?")),
+        language="en", brand=brand, articles=[article], max_drafts=3,
+        exchanges=[exchange("h-other", "Oil the hinge, [NAME].", ["kb-hinge"]),
+                   exchange("h-same", "Hello [NAME], refunds take 14 days.", ["kb-refund"]),
+                   exchange("h-none", "Hello [NAME], we are checking [ORDER_ID].", [])])
+    drafts = ComposedDrafter(PromptLibrary()).draft(context).drafts
+    texts = [d.text for d in drafts]
+    assert "Hello Kate, refunds take 14 days." in texts
+    assert not any("hinge" in t for t in texts)
+    unfilled = next(d for d in drafts if "[ORDER_ID]" in d.text)
+    assert unfilled.warnings[0].code == "placeholder_unfilled"
+    assert next(d for d in drafts if d.tone == "informative").citations[0].doc_id == "kb-refund"
