@@ -39,7 +39,8 @@ class Settings(BaseSettings):
     tenant: str = "default"
     embedder: str = Field(
         default="use-multilingual",
-        description="`use-multilingual`, `minilm`, or a sentence-transformers model name/path.",
+        description="`use-multilingual`, `minilm`, a sentence-transformers model name/path, "
+                    "or `hash` (the deterministic test embedder of replyassist.testing).",
     )
     mode: Mode = "auto"
     default_language: str = "fr"
