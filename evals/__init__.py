@@ -1,8 +1,7 @@
 """Evaluation and benchmark scripts for replyassist (run from the repo root).
 
-Importing this package sets the offline environment and imports ``replyassist`` before
-anything imports ``kb_ingest`` (importing ``kb_ingest`` first raises a circular
-ImportError), so each script imports ``evals`` before its other imports.
+Importing this package sets the offline environment (models come from installed
+packages) before any Hugging Face import, so each script imports ``evals`` first.
 """
 
 import os
@@ -11,5 +10,3 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-
-import replyassist  # noqa: F401

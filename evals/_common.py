@@ -1,4 +1,4 @@
-"""Small helpers shared by the evaluation scripts: environment, metrics, tables, timing."""
+"""Small helpers shared by the evaluation scripts: metrics, tables, timing, stores."""
 
 from __future__ import annotations
 
@@ -14,16 +14,6 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
-
-# Offline: models come from installed packages. Must be set before any HF import.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-
-# ``replyassist`` must be imported before ``kb_ingest`` (importing ``kb_ingest`` first
-# raises a circular ImportError), so every script imports this module first.
-import replyassist  # noqa: F401
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EVALS_DATA = REPO_ROOT / "evals" / "data"

@@ -31,7 +31,7 @@ from typing import Any
 
 if __package__ in (None, ""):  # run as a file: make the ``evals`` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    import evals  # noqa: F401  (environment + import order, see evals/__init__.py)
+    import evals  # noqa: F401  (offline environment, see evals/__init__.py)
 
 import kb_ingest.sync as kb_sync
 from evals._common import (

@@ -76,8 +76,7 @@ def conversation_exchanges(
     store are recognised before any scrubbing or language detection."""
     names = [conversation.customer.name] if conversation.customer and \
         conversation.customer.name else []
-    locale = conversation.customer.locale if conversation.customer else None
-    default_language = locale.split("-")[0].lower() if locale else None
+    default_language = conversation.language_hint
     exchanges: list[Exchange] = []
     known = 0
     pending: list[str] = []

@@ -40,10 +40,6 @@ def invalid_input_from_validation(
     return InvalidInputError(message, source=source, line=line, field=field)
 
 
-def _iter_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
-    yield from enumerate(stream, start=1)
-
-
 def read_records(
     source: str | Path | IO[bytes],
     model: type[M],
@@ -66,7 +62,7 @@ def read_records(
             if path.suffix == ".json":
                 yield from _read_json_document(handle.read(), model, label)
             else:
-                yield from _read_jsonl(_iter_lines(handle), model, label)
+                yield from _read_jsonl(enumerate(handle, start=1), model, label)
         return
     label = name or "<stdin>"
     data = source.read()

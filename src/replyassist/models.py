@@ -97,6 +97,12 @@ class Conversation(_InputModel):
     messages: list[Message] = Field(min_length=1)
     expected: Expected | None = None
 
+    @property
+    def language_hint(self) -> str | None:
+        """The language of the customer's locale (``fr-BE`` → ``fr``), if known."""
+        locale = self.customer.locale if self.customer else None
+        return locale.split("-")[0].lower() if locale else None
+
     def customer_turns(self) -> list[Message]:
         return [m for m in self.messages if m.role == "customer"]
 

@@ -98,8 +98,7 @@ class SuggestPipeline:
             raise InvalidInputError("the conversation has no customer message to answer",
                                     field="messages")
         tenant = tenant or conversation.tenant
-        locale = conversation.customer.locale if conversation.customer else None
-        default_language = locale.split("-")[0].lower() if locale else self.brand.default_language
+        default_language = conversation.language_hint or self.brand.default_language
         language, confidence = self.detector.detect(query, default=default_language)
         analysis = Analysis(language=language, confidence={"language": round(confidence, 3)})
         analysed = time.perf_counter()
@@ -117,14 +116,18 @@ class SuggestPipeline:
                    "retrieval": (retrieved - analysed) * 1000}
         return _Prepared(conversation, tenant, analysis, retrieval, context, timings, started)
 
-    def _use_llm(self, mode: Mode) -> bool:
+    def _generator_for(self, mode: Mode) -> GeneratedDrafter | None:
+        """The LLM drafter when ``mode`` wants one (``None`` means composed drafts)."""
         if mode == "generated" and self.generator is None:
             raise ConfigurationError(
                 "mode 'generated' needs a chat model: set OPENAI_API_KEY or "
                 "REPLYASSIST_LLM_BASE_URL, or pass chat_model=")
-        return mode != "composed" and self.generator is not None
+        return None if mode == "composed" else self.generator
 
-    def _fallback(self, prepared: _Prepared, error: LLMError) -> DraftOutcome:
+    def _fallback(self, prepared: _Prepared, mode: Mode, error: LLMError) -> DraftOutcome:
+        """``generated`` mode re-raises; ``auto`` degrades to composed drafts, flagged."""
+        if mode == "generated":
+            raise error
         log.warning("LLM unavailable, composed drafts instead: %s", error)
         outcome = self.composer.draft(prepared.context)
         notice = Notice(code="llm_unavailable", message=f"{error} — composed drafts instead")
@@ -155,16 +158,14 @@ class SuggestPipeline:
                 tenant: str | None = None, filters: Filters | None = None) -> Suggestions:
         prepared = self.prepare(conversation, tenant=tenant, filters=filters)
         t0 = time.perf_counter()
-        if self._use_llm(mode):
-            assert self.generator is not None
-            try:
-                outcome = self.generator.draft(prepared.context)
-            except LLMError as error:
-                if mode == "generated":
-                    raise
-                outcome = self._fallback(prepared, error)
-        else:
+        generator = self._generator_for(mode)
+        if generator is None:
             outcome = self.composer.draft(prepared.context)
+        else:
+            try:
+                outcome = generator.draft(prepared.context)
+            except LLMError as error:
+                outcome = self._fallback(prepared, mode, error)
         return self._finish(prepared, outcome, (time.perf_counter() - t0) * 1000)
 
     async def asuggest(self, conversation: Conversation, *, mode: Mode = "auto",
@@ -173,16 +174,14 @@ class SuggestPipeline:
         prepared = await asyncio.to_thread(self.prepare, conversation, tenant=tenant,
                                            filters=filters)
         t0 = time.perf_counter()
-        if self._use_llm(mode):
-            assert self.generator is not None
-            try:
-                outcome = await self.generator.adraft(prepared.context)
-            except LLMError as error:
-                if mode == "generated":
-                    raise
-                outcome = self._fallback(prepared, error)
-        else:
+        generator = self._generator_for(mode)
+        if generator is None:
             outcome = self.composer.draft(prepared.context)
+        else:
+            try:
+                outcome = await generator.adraft(prepared.context)
+            except LLMError as error:
+                outcome = self._fallback(prepared, mode, error)
         return self._finish(prepared, outcome, (time.perf_counter() - t0) * 1000)
 
     def _head_events(self, prepared: _Prepared) -> list[StreamEvent]:
@@ -197,21 +196,19 @@ class SuggestPipeline:
         prepared = self.prepare(conversation, tenant=tenant, filters=filters)
         yield from self._head_events(prepared)
         t0 = time.perf_counter()
-        if not self._use_llm(mode):
+        generator = self._generator_for(mode)
+        if generator is None:
             outcome = self.composer.draft(prepared.context)
         else:
-            assert self.generator is not None
             pieces: list[str] = []
             try:
-                for piece in self.generator.stream_text(prepared.context):
+                for piece in generator.stream_text(prepared.context):
                     pieces.append(piece)
                     yield StreamEvent(type="token", data=piece)
                 outcome = DraftOutcome(
-                    [self.generator.streamed_draft("".join(pieces), prepared.context)])
+                    [generator.streamed_draft("".join(pieces), prepared.context)])
             except LLMError as error:
-                if mode == "generated":
-                    raise
-                outcome = self._fallback(prepared, error)
+                outcome = self._fallback(prepared, mode, error)
         yield StreamEvent(type="final",
                           data=self._finish(prepared, outcome, (time.perf_counter() - t0) * 1000))
 
@@ -223,20 +220,18 @@ class SuggestPipeline:
         for event in self._head_events(prepared):
             yield event
         t0 = time.perf_counter()
-        if not self._use_llm(mode):
+        generator = self._generator_for(mode)
+        if generator is None:
             outcome = self.composer.draft(prepared.context)
         else:
-            assert self.generator is not None
             pieces: list[str] = []
             try:
-                async for piece in self.generator.astream_text(prepared.context):
+                async for piece in generator.astream_text(prepared.context):
                     pieces.append(piece)
                     yield StreamEvent(type="token", data=piece)
                 outcome = DraftOutcome(
-                    [self.generator.streamed_draft("".join(pieces), prepared.context)])
+                    [generator.streamed_draft("".join(pieces), prepared.context)])
             except LLMError as error:
-                if mode == "generated":
-                    raise
-                outcome = self._fallback(prepared, error)
+                outcome = self._fallback(prepared, mode, error)
         yield StreamEvent(type="final",
                           data=self._finish(prepared, outcome, (time.perf_counter() - t0) * 1000))

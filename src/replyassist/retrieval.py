@@ -110,8 +110,8 @@ class _LexicalIndex:
     def search(self, query: list[str], n: int, filters: Filters, kind: str) -> list[StoredItem]:
         if not query or not self.items or self.bm25 is None:
             return []
-        k = min(len(self.items), max(n * 3, n) if (filters.language or filters.tags
-                                                  or filters.channel) else n)
+        filtered = bool(filters.language or filters.tags or filters.channel)
+        k = min(len(self.items), n * 3 if filtered else n)  # room for post-filtering
         docs, scores = self.bm25.retrieve([query], k=k, show_progress=False, n_threads=1)
         found: list[StoredItem] = []
         for index, score in zip(docs[0], scores[0], strict=True):

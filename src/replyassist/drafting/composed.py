@@ -41,13 +41,13 @@ class ComposedDrafter:
         if article is not None:
             drafts.append(self._from_article(article, context))
         seen: set[str] = set()
+        retrieved = {a.doc_id for a in context.articles}
         for exchange in context.exchanges:
             if len([d for d in drafts if d.tone == "friendly"]) >= 2:
                 break
             if exchange.language != context.language or \
                     exchange.similarity < self.min_answer_similarity:
                 continue
-            retrieved = {a.doc_id for a in context.articles}
             if exchange.linked_doc_ids and retrieved and \
                     not retrieved.intersection(exchange.linked_doc_ids):
                 continue  # that answer pointed to an article about something else
