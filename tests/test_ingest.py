@@ -161,3 +161,12 @@ def test_history_reingest_skips_before_scrubbing(make_assistant, monkeypatch):
                         lambda *a, **k: calls.append(1) or original(*a, **k))
     again = assistant.ingest_history(sample_path("history.jsonl"), tenant=SAMPLE_TENANT)
     assert again.added == 0 and again.skipped == first.added and calls == []
+
+
+def test_store_reads_every_page(make_assistant, tmp_path):
+    assistant = make_assistant()
+    assistant.ingest_kb(_articles_dir(tmp_path, 5), tenant="t1")
+    kb, _ = assistant.pipeline.collections("t1")
+    everything = {i.id for i in kb.iter_all()}
+    assert len(everything) == 5
+    assert {i.id for i in kb.iter_all(page=2)} == everything == kb.ids(page=2)

@@ -139,10 +139,9 @@ class TenantCollection:
                                      result["metadatas"][0], result["distances"][0], strict=True)
         ]
 
-    def iter_all(
-        self, *, documents: bool = True, where: dict[str, Any] | None = None, page: int = 5000
-    ) -> Iterator[StoredItem]:
-        include = ["metadatas", "documents"] if documents else ["metadatas"]
+    def _pages(self, include: list[str], where: dict[str, Any] | None, page: int
+               ) -> Iterator[dict[str, Any]]:
+        """Successive ``get`` results of ``page`` items, until the collection is read."""
         offset = 0
         while True:
             try:
@@ -150,29 +149,25 @@ class TenantCollection:
                                              where=where or None)
             except Exception as exc:
                 raise StoreError(f"cannot read {self.name}: {exc}") from exc
-            ids = batch["ids"]
-            if not ids:
-                return
-            docs = batch.get("documents") or [""] * len(ids)
-            for i, d, m in zip(ids, docs, batch["metadatas"], strict=True):
-                yield StoredItem(id=i, document=d or "", metadata=dict(m or {}))
-            if len(ids) < page:
+            if batch["ids"]:
+                yield batch
+            if len(batch["ids"]) < page:
                 return
             offset += page
 
+    def iter_all(
+        self, *, documents: bool = True, where: dict[str, Any] | None = None, page: int = 5000
+    ) -> Iterator[StoredItem]:
+        include = ["metadatas", "documents"] if documents else ["metadatas"]
+        for batch in self._pages(include, where, page):
+            ids = batch["ids"]
+            docs = batch.get("documents") or [""] * len(ids)
+            for i, d, m in zip(ids, docs, batch["metadatas"], strict=True):
+                yield StoredItem(id=i, document=d or "", metadata=dict(m or {}))
+
     def ids(self, page: int = 20000) -> set[str]:
         """All ids (nothing else is read: cheap enough to check what is already stored)."""
-        found: set[str] = set()
-        offset = 0
-        while True:
-            try:
-                batch = self._collection.get(include=[], limit=page, offset=offset)
-            except Exception as exc:
-                raise StoreError(f"cannot read {self.name}: {exc}") from exc
-            found.update(batch["ids"])
-            if len(batch["ids"]) < page:
-                return found
-            offset += page
+        return {i for batch in self._pages([], None, page) for i in batch["ids"]}
 
     def get(self, ids: Sequence[str]) -> list[StoredItem]:
         try:
