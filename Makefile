@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE = 1
 export TRANSFORMERS_OFFLINE = 1
 export TOKENIZERS_PARALLELISM = false
 
-.PHONY: demo test lint eval bench clean
+.PHONY: demo test lint eval train bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ DATA ?= ../shared/data
 eval: $(VENV)/.installed
 	$(PY) -m evals.embedder_choice
 	$(PY) -m evals.twitter_retrieval --data $(DATA)/ibm_twitter_cdp
+	$(PY) -m evals.eval_analysis --data $(DATA)
+
+# Rebuild the shipped analysis heads (src/replyassist/analysis/weights.npz) from $(DATA)
+# and the own labelled set; deterministic.
+train: $(VENV)/.installed
+	$(PY) -m evals.train_analysis --data $(DATA)
 
 bench: $(VENV)/.installed
 	$(PY) -m evals.bench_ingest

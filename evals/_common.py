@@ -176,3 +176,29 @@ class Stopwatch:
 
     def __exit__(self, *exc: object) -> None:
         self.seconds = time.perf_counter() - self.started
+
+
+def embed_cached(embedder: Any, texts: list[str], *, cache_dir: Path | None = None,
+                 batch: int = 256) -> Any:
+    """Unit-row vectors of ``texts``, cached on disk per (embedder, texts) so that training
+    and evaluation re-runs do not re-embed tens of thousands of texts."""
+    import hashlib
+
+    import numpy as np
+
+    from replyassist.embeddings import embed_array, embedder_identity
+
+    name, dimension = embedder_identity(embedder)
+    digest = hashlib.sha1(f"{name}/{dimension}".encode())
+    for text in texts:
+        digest.update(text.encode("utf-8") + b"\0")
+    cache_dir = cache_dir or Path(os.environ.get("REPLYASSIST_EVAL_CACHE",
+                                                 Path.home() / ".cache" / "replyassist-evals"))
+    path = cache_dir / f"{digest.hexdigest()}.npy"
+    if path.exists():
+        return np.load(path)
+    parts = [embed_array(embedder, texts[i:i + batch]) for i in range(0, len(texts), batch)]
+    vectors = np.vstack(parts) if parts else np.zeros((0, dimension), dtype=np.float32)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    np.save(path, vectors.astype(np.float32))
+    return vectors

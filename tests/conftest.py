@@ -31,9 +31,34 @@ def _no_ambient_llm(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(scope="session")
+def use_embedder():
+    """The packaged multilingual USE (the default embedder), loaded once per session."""
+    from replyassist import UniversalSentenceEncoderEmbeddings
+
+    embedder = UniversalSentenceEncoderEmbeddings()
+    embedder.encode(["warm-up"])
+    return embedder
+
+
+@pytest.fixture(scope="session")
+def analyzer(use_embedder, detector):
+    """The fast tagger as shipped: rules + packaged heads on USE + the sample intents."""
+    from replyassist.analysis import Analyzer, IntentMatcher, RuleTagger
+    from replyassist.analysis.heads import HeadSet
+
+    brand = BrandVoice.from_yaml(sample_path("brand.yaml"))
+    return Analyzer(detector=detector, rules=RuleTagger(), heads=HeadSet.load(),
+                    brand=brand, intents=IntentMatcher(brand.intents, use_embedder))
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(store=str(tmp_path / "store"), embedder="hash", tenant=SAMPLE_TENANT)
+    # Most tests use the hash embedder: the analysis then runs on the rules (the heads
+    # need USE vectors, see test_analysis.py), and the LLM only drafts unless a test
+    # turns LLM tagging on.
+    return Settings(store=str(tmp_path / "store"), embedder="hash", tenant=SAMPLE_TENANT,
+                    analysis_embedder="off", llm_tagging="off")
 
 
 @pytest.fixture

@@ -145,3 +145,23 @@ def test_demo_runs_offline_with_the_default_embedder():
                                                      by_id[c["id"]]["articles"]})
                 for c in incoming if c["expected"].get("doc_ids"))
     assert found >= 10  # the expected article is among the suggested ones
+
+
+def test_llm_tagger_with_real_openai_compatible_server(tmp_path, brand, detector, smollm2_url):
+    """The LLM tagger's forced tool call parses against llama.cpp (grammar-constrained);
+    in the pipeline, its tags are combined with the fast ones (plumbing, not quality)."""
+    from replyassist.analysis.llm_tagger import ConversationTags, LLMTagger
+    from replyassist.models import Conversation
+    from replyassist.prompts import PromptLibrary
+
+    assistant = _assistant(tmp_path, brand, detector, llm_url=smollm2_url, timeout=120)
+    tagger = LLMTagger(assistant.chat_model, PromptLibrary(), brand.intents[:4])
+    tags = tagger.tag(Conversation.model_validate(
+        conversation("C'est la troisième fois que j'écris, je vais porter plainte !")))
+    assert isinstance(tags, ConversationTags)
+    assistant.settings.llm_tagging = "always"
+    assistant.pipeline.llm_tagging = "always"
+    result = assistant.suggest(conversation("Je vais porter plainte, mise en demeure."),
+                               mode="auto")
+    assert "legal_threat" in result.analysis.flags and result.analysis.urgency == "critical"
+    assert "llm_analysis" in result.timings_ms

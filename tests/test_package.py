@@ -14,7 +14,11 @@ def test_public_api_is_what_we_meant():
         "ReplyAssistError", "ReplyAssistant", "RuntimeFailure", "SentenceTransformerEmbeddings",
         "Settings", "SimilarConversation", "StoreError", "StreamEvent", "Suggestions",
         "UniversalSentenceEncoderEmbeddings", "Usage", "UserError", "VectorStore",
-        "__version__", "load_embedder"}
+        "__version__", "load_embedder",
+        # analysis (issue 3)
+        "Analyzer", "BusinessHours", "ChannelTarget", "IntentMatcher", "IntentSpec",
+        "LLMTagger", "LanguageDetector", "QueueItem", "RuleTagger", "SlaPolicy",
+        "choose_tones", "triage"}
     assert all(hasattr(replyassist, name) for name in replyassist.__all__)
 
 
@@ -27,7 +31,10 @@ def test_exception_tree_separates_caller_mistakes_from_failures():
 
 def test_either_package_can_be_imported_first():
     for first, second in (("kb_ingest", "replyassist"), ("replyassist", "kb_ingest"),
-                          ("kb_ingest.chunking", "replyassist")):
+                          ("kb_ingest.chunking", "replyassist"),
+                          ("replyassist.brand", "replyassist"),
+                          ("replyassist.analysis.tone", "replyassist"),
+                          ("replyassist.analysis.sla", "replyassist.analysis.analyzer")):
         code = f"import {first}; import {second}"
         subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
 

@@ -1,5 +1,17 @@
 """replyassist: reply suggestions for customer-service agents, offline first."""
 
+from .analysis import (
+    Analyzer,
+    BusinessHours,
+    ChannelTarget,
+    IntentMatcher,
+    IntentSpec,
+    LanguageDetector,
+    LLMTagger,
+    RuleTagger,
+    SlaPolicy,
+)
+from .analysis.tone import choose_tones
 from .assistant import ReplyAssistant
 from .brand import BrandVoice
 from .embeddings import (
@@ -40,13 +52,17 @@ from .pipeline import StreamEvent
 from .retrieval import Filters
 from .settings import Settings
 from .store import VectorStore
+from .triage import QueueItem, triage
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Analysis",
+    "Analyzer",
     "ArticleHit",
     "BrandVoice",
+    "BusinessHours",
+    "ChannelTarget",
     "Citation",
     "ConfigurationError",
     "Conversation",
@@ -56,20 +72,27 @@ __all__ = [
     "EmbeddingError",
     "Expected",
     "Filters",
+    "IntentMatcher",
+    "IntentSpec",
     "InvalidInputError",
     "KnowledgeArticle",
     "LLMError",
     "LLMRateLimitError",
     "LLMResponseError",
+    "LLMTagger",
     "LLMTimeoutError",
+    "LanguageDetector",
     "Message",
     "Notice",
+    "QueueItem",
     "ReplyAssistError",
     "ReplyAssistant",
+    "RuleTagger",
     "RuntimeFailure",
     "SentenceTransformerEmbeddings",
     "Settings",
     "SimilarConversation",
+    "SlaPolicy",
     "StoreError",
     "StreamEvent",
     "Suggestions",
@@ -78,5 +101,7 @@ __all__ = [
     "UserError",
     "VectorStore",
     "__version__",
+    "choose_tones",
     "load_embedder",
+    "triage",
 ]

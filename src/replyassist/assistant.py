@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,24 +11,46 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
 from .analysis import LanguageDetector
+from .analysis.analyzer import Analyzer
+from .analysis.heads import HeadSet
+from .analysis.intents import IntentMatcher
+from .analysis.llm_tagger import LLMTagger
+from .analysis.rules import RuleTagger
 from .brand import BrandVoice
 from .drafting import ComposedDrafter, GeneratedDrafter
 from .embeddings import load_embedder
 from .guardrails.pii import PIIScrubber
 from .jsonl import OnError
 from .llm import build_chat_model
-from .models import Conversation, KnowledgeArticle, Suggestions
+from .models import Analysis, Conversation, KnowledgeArticle, Suggestions
 from .pipeline import StreamEvent, SuggestPipeline
 from .prompts import PromptLibrary
 from .retrieval import Filters, HybridRetriever
 from .settings import Mode, Settings
 from .store import VectorStore
 from .tokens import TokenCounter
+from .triage import QueueItem, triage
 
 if TYPE_CHECKING:
     from kb_ingest import IngestReport
 
-__all__ = ["ReplyAssistant"]
+__all__ = ["ReplyAssistant", "default_analyzer"]
+
+
+def default_analyzer(settings: Settings, brand: BrandVoice, embedder: Embeddings,
+                     detector: LanguageDetector | None = None) -> Analyzer:
+    """Rules + the packaged heads + the brand's intents. The heads' own embedder is loaded
+    only when ``embedder`` is another one (``settings.analysis_embedder``: auto | off |
+    an embedder name)."""
+    detector = detector or LanguageDetector(settings.languages, default=brand.default_language)
+    choice = settings.analysis_embedder
+    heads = None if choice == "off" else HeadSet.load(settings.analysis_weights)
+    head_embedder = None
+    if heads is not None and not Analyzer(detector=detector, heads=heads).can_reuse(embedder):
+        head_embedder = load_embedder(heads.embedder if choice == "auto" else choice)
+    intents = IntentMatcher(brand.intents, embedder) if brand.intents else None
+    return Analyzer(detector=detector, rules=RuleTagger(), heads=heads,
+                    head_embedder=head_embedder, brand=brand, intents=intents)
 
 
 class ReplyAssistant:
@@ -49,6 +72,7 @@ class ReplyAssistant:
         prompts: PromptLibrary | None = None,
         detector: LanguageDetector | None = None,
         retriever: HybridRetriever | None = None,
+        analyzer: Analyzer | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self.store = store
@@ -67,11 +91,17 @@ class ReplyAssistant:
         generator = GeneratedDrafter(chat_model, self.prompts,
                                      max_prompt_tokens=self.settings.max_prompt_tokens
                                      ) if chat_model is not None else None
+        self.analyzer = analyzer or default_analyzer(self.settings, self.brand, embedder,
+                                                     self.detector)
+        llm_tagger = LLMTagger(chat_model, self.prompts, self.brand.intents) \
+            if chat_model is not None and self.settings.llm_tagging != "off" else None
         self.pipeline = SuggestPipeline(
             store=store, embedder=embedder, retriever=retriever or HybridRetriever(),
-            detector=self.detector, composer=ComposedDrafter(self.prompts), generator=generator,
-            brand=self.brand, top_articles=self.settings.top_articles,
-            top_exchanges=self.settings.top_exchanges, max_drafts=self.settings.max_drafts)
+            analyzer=self.analyzer, composer=ComposedDrafter(self.prompts),
+            generator=generator, brand=self.brand, top_articles=self.settings.top_articles,
+            top_exchanges=self.settings.top_exchanges, max_drafts=self.settings.max_drafts,
+            llm_tagger=llm_tagger, llm_tagging=self.settings.llm_tagging,
+            unsure_below=self.settings.llm_tagging_unsure_below)
         self.ingestor = Ingestor(
             embedder, chunker=Chunker(self.settings.kb_chunk_tokens,
                                       self.settings.kb_chunk_overlap, counter),
@@ -128,6 +158,18 @@ class ReplyAssistant:
         return self.pipeline.astream(self._conversation(conversation),
                                      mode=mode or self.settings.mode, tenant=tenant,
                                      filters=filters)
+
+    def triage(self, conversations: Iterable[Conversation | dict[str, Any]], *,
+               now: datetime | None = None) -> list[QueueItem]:
+        """Order a mixed batch of conversations into one queue (fast tags, no LLM)."""
+        return triage([self._conversation(c) for c in conversations], self.analyzer,
+                      embedder=self.embedder, now=now)
+
+    def analyze(self, conversation: Conversation | dict[str, Any], *,
+                now: datetime | None = None) -> Analysis:
+        """The fast tags of one conversation (no retrieval, no LLM)."""
+        return triage([self._conversation(conversation)], self.analyzer,
+                      embedder=self.embedder, now=now)[0].analysis
 
     # ------------------------------------------------------------------ ingest
     def ingest_kb(self, source: str | Path | Iterable[KnowledgeArticle], *,

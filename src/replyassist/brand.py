@@ -1,12 +1,15 @@
-"""A brand's voice, minimal for now: name, sign-off, formality, default language."""
+"""A brand's configuration (``brand.yaml``): voice (name, sign-off, formality, default
+language, enthusiasm), its intents with example messages, and its SLA policy."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .analysis.intents import IntentSpec
+from .analysis.sla import SlaPolicy
 from .errors import InvalidInputError
 
 __all__ = ["BrandVoice"]
@@ -19,6 +22,9 @@ class BrandVoice(BaseModel):
     default_language: str = "fr"
     formal: bool = True  # vouvoiement unless the brand allows mirroring a casual customer
     sign_off: dict[str, str] = {}
+    allow_enthusiastic: bool = True  # may a happy customer get an enthusiastic draft
+    intents: list[IntentSpec] = Field(default_factory=list)
+    sla: SlaPolicy = Field(default_factory=SlaPolicy)
 
     def signature(self, language: str) -> str:
         return self.sign_off.get(language) or self.name

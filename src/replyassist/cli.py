@@ -154,6 +154,62 @@ def suggest(
 
 
 @app.command()
+def triage(
+    path: Annotated[str, typer.Argument(help="A .json or .jsonl file of conversations, or - .")],
+    now: Annotated[str | None, typer.Option(
+        "--now", help="Clock for waiting times and SLA (ISO 8601); default: now.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One QueueItem JSON per line.")] = False,
+    config: ConfigOpt = None, embedder: EmbedderOpt = None,
+    brand: Annotated[Path | None, typer.Option("--brand", help="Brand YAML (SLA, intents).")]
+    = None,
+    on_error: OnErrorOpt = OnErrorChoice.stop,
+) -> None:
+    """Order a mixed batch of conversations (every channel) into one queue: priority first,
+    then the earliest SLA due time."""
+    from datetime import UTC, datetime
+
+    from .assistant import default_analyzer
+    from .brand import BrandVoice
+    from .embeddings import load_embedder
+    from .jsonl import read_records
+    from .models import Conversation
+    from .render import render_queue
+    from .settings import Settings
+    from .triage import triage as order
+
+    try:
+        clock = datetime.fromisoformat(now) if now else datetime.now(UTC)
+    except ValueError as exc:
+        raise _fail(UserError(f"--now: not an ISO 8601 date-time: {now!r}")) from exc
+    try:
+        settings = Settings.load(config, embedder=embedder)
+        voice = BrandVoice.from_yaml(brand) if brand else BrandVoice(
+            default_language=settings.default_language)
+        source = sys.stdin.buffer if path == "-" else Path(path)
+        if path != "-" and not Path(path).is_file():
+            raise UserError(f"{path}: no such file")
+        conversations, failures = [], 0
+        for record in read_records(source, Conversation, name="<stdin>" if path == "-" else path):
+            if record.error is not None or record.value is None:
+                typer.echo(f"error [{record.error.code if record.error else 'invalid_input'}]: "
+                           f"{record.error}", err=True)
+                failures += 1
+                if on_error == OnErrorChoice.stop:
+                    raise typer.Exit(2)
+                continue
+            conversations.append(record.value)
+        vectors_from = load_embedder(settings.embedder)
+        queue = order(conversations, default_analyzer(settings, voice, vectors_from),
+                      embedder=vectors_from, now=clock)
+    except ReplyAssistError as error:
+        raise _fail(error) from error
+    for item in queue:
+        typer.echo(item.model_dump_json() if as_json else render_queue(item))
+    if failures:
+        raise typer.Exit(1)
+
+
+@app.command()
 def demo(
     as_json: Annotated[bool, typer.Option("--json", help="One Suggestions JSON per line.")] = False,
     embedder: EmbedderOpt = None,

@@ -169,7 +169,9 @@ class UniversalSentenceEncoderEmbeddings(_ArrayEmbeddings):
 EMBEDDER_ALIASES: dict[str, str] = {
     "use-multilingual": "use",
     "use": "use",
+    "use:multilingual-v3": "use",
     "minilm": "minilm",
+    "st:all-minilm-l6-v2": "minilm",
     "all-minilm-l6-v2": "minilm",
 }
 

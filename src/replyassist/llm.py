@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
@@ -17,7 +20,7 @@ from .errors import (
 )
 from .settings import Settings
 
-__all__ = ["build_chat_model", "map_llm_errors"]
+__all__ = ["build_chat_model", "map_llm_errors", "tool_arguments"]
 
 
 def build_chat_model(settings: Settings) -> BaseChatModel | None:
@@ -76,3 +79,20 @@ def _translate(exc: Exception, model_name: str) -> LLMError:
     if isinstance(exc, json.JSONDecodeError | ValueError) or "Parser" in name:
         return LLMResponseError(f"{prefix} returned an unusable answer: {exc}")
     return LLMError(f"{prefix} failed: {name}: {exc}")
+
+
+def tool_arguments(reply: Any) -> list[Any]:
+    """Candidate structured outputs of a chat reply, most trusted first: the tool calls'
+    arguments, the legacy ``function_call`` shape (llama.cpp), then a JSON object found in
+    the text content."""
+    candidates: list[Any] = [call.get("args") for call in getattr(reply, "tool_calls", None) or []]
+    legacy = getattr(reply, "additional_kwargs", {}).get("function_call")
+    if isinstance(legacy, dict):
+        with contextlib.suppress(json.JSONDecodeError, TypeError):
+            candidates.append(json.loads(legacy.get("arguments") or ""))
+    content = getattr(reply, "content", "")
+    match = re.search(r"\{.*\}", content if isinstance(content, str) else "", re.DOTALL)
+    if match:
+        with contextlib.suppress(json.JSONDecodeError):
+            candidates.append(json.loads(match.group(0)))
+    return candidates

@@ -87,6 +87,7 @@ class Expected(_InputModel):
     urgency: Urgency | None = None
     register: Register | None = None
     intent: str | None = None
+    flags: list[Flag] | None = None
 
 
 class Conversation(_InputModel):

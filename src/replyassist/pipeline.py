@@ -12,7 +12,9 @@ from typing import Any, Literal
 from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel
 
-from .analysis import LanguageDetector
+from .analysis.analyzer import Analyzer
+from .analysis.llm_tagger import LLMTagger, LLMTagging, combine, unsure_fields
+from .analysis.tone import choose_tones
 from .brand import BrandVoice
 from .drafting import ComposedDrafter, DraftContext, DraftOutcome, GeneratedDrafter
 from .embeddings import embed_array, embedder_identity
@@ -55,18 +57,24 @@ class SuggestPipeline:
         store: VectorStore,
         embedder: Embeddings,
         retriever: HybridRetriever,
-        detector: LanguageDetector,
+        analyzer: Analyzer,
         composer: ComposedDrafter,
         generator: GeneratedDrafter | None,
         brand: BrandVoice,
         top_articles: int = 3,
         top_exchanges: int = 5,
         max_drafts: int = 3,
+        llm_tagger: LLMTagger | None = None,
+        llm_tagging: LLMTagging = "unsure",
+        unsure_below: float = 0.6,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.retriever = retriever
-        self.detector = detector
+        self.analyzer = analyzer
+        self.llm_tagger = llm_tagger
+        self.llm_tagging = llm_tagging
+        self.unsure_below = unsure_below
         self.composer = composer
         self.generator = generator
         self.brand = brand
@@ -91,30 +99,61 @@ class SuggestPipeline:
 
     # ------------------------------------------------------------------ stages
     def prepare(self, conversation: Conversation, *, tenant: str | None = None,
-                filters: Filters | None = None) -> _Prepared:
+                filters: Filters | None = None, mode: Mode = "composed") -> _Prepared:
         started = time.perf_counter()
         query = conversation.latest_customer_text()
         if not query.strip():
             raise InvalidInputError("the conversation has no customer message to answer",
                                     field="messages")
         tenant = tenant or conversation.tenant
-        default_language = conversation.language_hint or self.brand.default_language
-        language, confidence = self.detector.detect(query, default=default_language)
-        analysis = Analysis(language=language, confidence={"language": round(confidence, 3)})
-        analysed = time.perf_counter()
-
         vector = embed_array(self.embedder, [query[-MAX_QUERY_CHARS:]])[0]
+        embedded = time.perf_counter()
+        fast = self.analyzer.tag(conversation, vector=vector, embedder=self.embedder)
+        analysed = time.perf_counter()
+        analysis = self._llm_tags(conversation, fast.analysis, fast.findings.urgency_floor,
+                                  mode)
+        llm_done = time.perf_counter()
+
         kb, history = self.collections(tenant)
         retrieval = self.retriever.retrieve(
             kb, history, query[-MAX_QUERY_CHARS:], vector, k_articles=self.top_articles,
             k_exchanges=self.top_exchanges, filters=filters)
         retrieved = time.perf_counter()
-        context = DraftContext(conversation=conversation, language=language, brand=self.brand,
+        tones = choose_tones(mood=analysis.mood, register=analysis.register,
+                             channel=conversation.channel, flags=analysis.flags,
+                             brand=self.brand, count=self.max_drafts)
+        context = DraftContext(conversation=conversation, language=analysis.language or
+                               self.brand.default_language, brand=self.brand,
                                articles=retrieval.articles, exchanges=retrieval.exchanges,
-                               max_drafts=self.max_drafts)
-        timings = {"analysis": (analysed - started) * 1000,
-                   "retrieval": (retrieved - analysed) * 1000}
+                               max_drafts=self.max_drafts, tones=tones)
+        timings = {"analysis": (analysed - embedded) * 1000,
+                   "retrieval": (embedded - started + retrieved - llm_done) * 1000}
+        if llm_done - analysed > 0.001:
+            timings["llm_analysis"] = (llm_done - analysed) * 1000
         return _Prepared(conversation, tenant, analysis, retrieval, context, timings, started)
+
+    def _llm_tags(self, conversation: Conversation, fast: Analysis, urgency_floor: str | None,
+                  mode: Mode) -> Analysis:
+        """The LLM tagger's say, by the documented policy; the fast tags on any failure."""
+        if self.llm_tagger is None or self.llm_tagging == "off" or mode == "composed":
+            return fast
+        always = self.llm_tagging == "always"
+        if not always and not unsure_fields(fast, self.unsure_below):
+            return fast
+        try:
+            tags = self.llm_tagger.tag(conversation)
+        except LLMError as error:
+            log.warning("LLM tagging failed, fast tags kept: %s", error)
+            return fast
+        combined = combine(fast, tags, unsure_below=self.unsure_below,
+                           urgency_floor=urgency_floor, intents=self.llm_tagger_intents,
+                           always=always)
+        self.analyzer.schedule(conversation, combined)
+        return combined
+
+    @property
+    def llm_tagger_intents(self) -> list[str]:
+        return [i.name for i in self.llm_tagger.intents] if self.llm_tagger else []
 
     def _generator_for(self, mode: Mode) -> GeneratedDrafter | None:
         """The LLM drafter when ``mode`` wants one (``None`` means composed drafts)."""
@@ -156,9 +195,9 @@ class SuggestPipeline:
     # ------------------------------------------------------------------ entry points
     def suggest(self, conversation: Conversation, *, mode: Mode = "auto",
                 tenant: str | None = None, filters: Filters | None = None) -> Suggestions:
-        prepared = self.prepare(conversation, tenant=tenant, filters=filters)
-        t0 = time.perf_counter()
         generator = self._generator_for(mode)
+        prepared = self.prepare(conversation, tenant=tenant, filters=filters, mode=mode)
+        t0 = time.perf_counter()
         if generator is None:
             outcome = self.composer.draft(prepared.context)
         else:
@@ -171,10 +210,10 @@ class SuggestPipeline:
     async def asuggest(self, conversation: Conversation, *, mode: Mode = "auto",
                        tenant: str | None = None, filters: Filters | None = None
                        ) -> Suggestions:
-        prepared = await asyncio.to_thread(self.prepare, conversation, tenant=tenant,
-                                           filters=filters)
-        t0 = time.perf_counter()
         generator = self._generator_for(mode)
+        prepared = await asyncio.to_thread(self.prepare, conversation, tenant=tenant,
+                                           filters=filters, mode=mode)
+        t0 = time.perf_counter()
         if generator is None:
             outcome = self.composer.draft(prepared.context)
         else:
@@ -193,10 +232,10 @@ class SuggestPipeline:
     def stream(self, conversation: Conversation, *, mode: Mode = "auto",
                tenant: str | None = None, filters: Filters | None = None
                ) -> Iterator[StreamEvent]:
-        prepared = self.prepare(conversation, tenant=tenant, filters=filters)
+        generator = self._generator_for(mode)
+        prepared = self.prepare(conversation, tenant=tenant, filters=filters, mode=mode)
         yield from self._head_events(prepared)
         t0 = time.perf_counter()
-        generator = self._generator_for(mode)
         if generator is None:
             outcome = self.composer.draft(prepared.context)
         else:
@@ -215,12 +254,12 @@ class SuggestPipeline:
     async def astream(self, conversation: Conversation, *, mode: Mode = "auto",
                       tenant: str | None = None, filters: Filters | None = None
                       ) -> AsyncIterator[StreamEvent]:
+        generator = self._generator_for(mode)
         prepared = await asyncio.to_thread(self.prepare, conversation, tenant=tenant,
-                                           filters=filters)
+                                           filters=filters, mode=mode)
         for event in self._head_events(prepared):
             yield event
         t0 = time.perf_counter()
-        generator = self._generator_for(mode)
         if generator is None:
             outcome = self.composer.draft(prepared.context)
         else:

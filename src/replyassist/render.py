@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import textwrap
+from typing import TYPE_CHECKING
 
 from .models import Conversation, Suggestions
 
-__all__ = ["render_suggestions"]
+if TYPE_CHECKING:
+    from .triage import QueueItem
+
+__all__ = ["render_queue", "render_suggestions"]
 
 
 def render_suggestions(conversation: Conversation, suggestions: Suggestions) -> str:
@@ -35,3 +39,14 @@ def render_suggestions(conversation: Conversation, suggestions: Suggestions) -> 
     timings = ", ".join(f"{k} {v:.0f} ms" for k, v in suggestions.timings_ms.items())
     lines.append(f"  ({timings})")
     return "\n".join(lines)
+
+
+def render_queue(item: QueueItem) -> str:
+    """One line per queued conversation: rank, priority, due time, tags, preview."""
+    a = item.analysis
+    due = a.sla_due_at.strftime("%Y-%m-%d %H:%M UTC") if a.sla_due_at else "-"
+    flags = ",".join(a.flags) or "-"
+    return (f"{item.rank:>3}. [{a.priority if a.priority is not None else '-':>5}] "
+            f"{item.conversation_id} ({item.tenant}/{item.channel}) due {due} | "
+            f"{a.urgency}/{a.mood}/{a.register} {a.language} flags={flags} "
+            f"intent={a.intent or '-'} | {item.preview}")

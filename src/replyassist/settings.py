@@ -61,6 +61,18 @@ class Settings(BaseSettings):
     max_prompt_tokens: int = 3000
     max_draft_tokens: int = 400
 
+    analysis_embedder: str = Field(
+        default="auto",
+        description="Embedder feeding the trained analysis heads: `auto` reuses the retrieval "
+                    "vector when the heads were trained on the same embedder and loads theirs "
+                    "otherwise; `off` tags with the rules only.")
+    analysis_weights: Path | None = Field(
+        default=None, description="Analysis heads (.npz); default: the packaged weights.")
+    llm_tagging: Literal["off", "unsure", "always"] = Field(
+        default="unsure",
+        description="When the LLM tags too: never, when a fast tag is unsure, always.")
+    llm_tagging_unsure_below: float = Field(default=0.6, ge=0.0, le=1.0)
+
     kb_chunk_tokens: int = 300
     kb_chunk_overlap: int = 40
     top_articles: int = 3

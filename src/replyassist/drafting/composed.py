@@ -6,6 +6,10 @@
 2. A draft built from the top article: greeting, the most relevant passage, the link,
    a sign-off, from the templates in ``prompts/composed/``.
 3. A holding reply when nothing relevant is known.
+
+Each draft then gets the tone the policy planned for its rank (``DraftContext.tones``,
+see :mod:`replyassist.analysis.tone`), with the tone's opener sentence from the phrases
+(``tone_apologetic``, ...) after the greeting.
 """
 
 from __future__ import annotations
@@ -42,8 +46,9 @@ class ComposedDrafter:
             drafts.append(self._from_article(article, context))
         seen: set[str] = set()
         retrieved = {a.doc_id for a in context.articles}
+        from_exchanges = 0
         for exchange in context.exchanges:
-            if len([d for d in drafts if d.tone == "friendly"]) >= 2:
+            if from_exchanges >= 2:
                 break
             if exchange.language != context.language or \
                     exchange.similarity < self.min_answer_similarity:
@@ -56,16 +61,25 @@ class ComposedDrafter:
                 continue
             seen.add(key)
             drafts.append(self._from_exchange(exchange, context))
+            from_exchanges += 1
         drafts.sort(key=lambda d: d.confidence, reverse=True)
         if not drafts:
             drafts.append(self._holding(context))
+        drafts = drafts[: context.max_drafts]
+        phrases = self.prompts.phrases_for(context.language)
+        for rank, draft in enumerate(drafts):
+            tone = context.tones[rank] if rank < len(context.tones) else context.tones[-1]
+            if draft.confidence <= 0.1 and tone in ("informative", "friendly"):
+                tone = "reassuring"  # a holding reply informs of nothing yet
+            draft.tone = tone
+            draft.text = _with_opener(draft.text, phrases.get(f"tone_{tone}"))
         if not self.prompts.has_phrases(context.language):
             notice = Notice(code="language_mismatch",
                             message=f"no reply templates in {context.language!r}: written in "
                                     f"{self.prompts.fallback_language!r}, translate before sending")
             for draft in drafts:
                 draft.warnings.append(notice)
-        return DraftOutcome(drafts[: context.max_drafts])
+        return DraftOutcome(drafts)
 
     # ------------------------------------------------------------------ pieces
     def _passage(self, article: ArticleResult) -> str:
@@ -127,3 +141,16 @@ class ComposedDrafter:
             name=context.customer_first_name, short=context.short_channel,
             brand=context.brand.signature(context.language))
         return Draft(text=text, tone="reassuring", strategy="composed", confidence=0.1)
+
+
+_GREETING_LINE = re.compile(r"^[^\n]{1,60}[,:!]?$")
+
+
+def _with_opener(text: str, opener: str | None) -> str:
+    """``opener`` as its own sentence after the greeting line (or first), once."""
+    if not opener or opener in text:
+        return text
+    first, sep, rest = text.partition("\n")
+    if sep and _GREETING_LINE.match(first.strip()) and first.strip()[-1:] in ",:!":
+        return f"{first}\n{opener} {rest.lstrip()}" if rest.strip() else f"{first}\n{opener}"
+    return f"{opener} {text}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..brand import BrandVoice
+from ..labels import Tone
 from ..models import Conversation, Draft, Usage
 from ..retrieval import ArticleResult, ExchangeResult
 
@@ -22,6 +23,7 @@ class DraftContext:
     articles: list[ArticleResult]
     exchanges: list[ExchangeResult]
     max_drafts: int = 3
+    tones: list[Tone] = field(default_factory=lambda: ["informative", "friendly", "reassuring"])
 
     @property
     def customer_first_name(self) -> str | None:

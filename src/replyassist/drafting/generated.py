@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -15,7 +14,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from ..errors import LLMResponseError
 from ..labels import Tone
-from ..llm import map_llm_errors
+from ..llm import map_llm_errors, tool_arguments
 from ..models import Citation, Draft, Notice, Usage
 from ..prompts import PromptLibrary
 from ..retrieval import ArticleResult, ExchangeResult
@@ -92,7 +91,7 @@ class GeneratedDrafter:
         system = self.prompts.render(
             "drafts.system.md", brand=context.brand, language_name=context.language_name,
             channel=context.conversation.channel, formal=context.brand.formal,
-            tool_name=TOOL_NAME, n_drafts=context.max_drafts)
+            tool_name=TOOL_NAME, n_drafts=context.max_drafts, tones=context.tones)
         user = self.prompts.render(user_template, customer=parts.customer, turns=parts.turns,
                                    articles=parts.articles, examples=parts.examples)
         return [SystemMessage(system), HumanMessage(user)]
@@ -150,21 +149,12 @@ class GeneratedDrafter:
         if not isinstance(reply, AIMessage):
             raise LLMResponseError(f"chat model {self.model_name} returned {type(reply).__name__}")
         output = self._parse(reply)
-        drafts = [self._to_draft(d, context) for d in output.drafts[: context.max_drafts]]
+        drafts = [self._to_draft(d, context, rank)
+                  for rank, d in enumerate(output.drafts[: context.max_drafts])]
         return DraftOutcome(drafts, self._usage(reply))
 
     def _parse(self, reply: AIMessage) -> DraftsOutput:
-        candidates: list[Any] = [call.get("args") for call in reply.tool_calls or []]
-        legacy = reply.additional_kwargs.get("function_call")  # servers that answer the
-        if isinstance(legacy, dict):  # pre-tools "function_call" shape (llama.cpp)
-            with contextlib.suppress(json.JSONDecodeError, TypeError):
-                candidates.append(json.loads(legacy.get("arguments") or ""))
-        content = reply.content if isinstance(reply.content, str) else ""
-        match = re.search(r"\{.*\}", content, re.DOTALL)
-        if match:
-            with contextlib.suppress(json.JSONDecodeError):
-                candidates.append(json.loads(match.group(0)))
-        for candidate in candidates:
+        for candidate in tool_arguments(reply):
             if isinstance(candidate, dict) and "drafts" not in candidate and "text" in candidate:
                 candidate = {"drafts": [candidate]}
             try:
@@ -174,7 +164,8 @@ class GeneratedDrafter:
         raise LLMResponseError(
             f"chat model {self.model_name} did not return drafts in the expected structure")
 
-    def _to_draft(self, generated: GeneratedDraft, context: DraftContext) -> Draft:
+    def _to_draft(self, generated: GeneratedDraft, context: DraftContext, rank: int = 0
+                  ) -> Draft:
         known = {a.doc_id: a for a in context.articles}
         warnings: list[Notice] = []
         citations = [Citation(doc_id=d, title=known[d].title, url=known[d].url)
@@ -185,7 +176,10 @@ class GeneratedDrafter:
                                    message=f"dropped citations of unknown articles: {unknown}"))
         confidence = max((a.score for a in context.articles if a.doc_id in
                           {c.doc_id for c in citations}), default=0.5)
-        return Draft(text=generated.text.strip(), tone=generated.tone, strategy="generated",
+        # The tone the model reports, when the policy planned it; else the planned one.
+        tone = generated.tone if generated.tone in context.tones else \
+            context.tones[min(rank, len(context.tones) - 1)]
+        return Draft(text=generated.text.strip(), tone=tone, strategy="generated",
                      citations=citations, confidence=round(min(1.0, confidence), 3),
                      warnings=warnings)
 
@@ -223,5 +217,5 @@ class GeneratedDrafter:
                      for d in dict.fromkeys(cited)]
         if not clean:
             raise LLMResponseError(f"chat model {self.model_name} streamed an empty draft")
-        return Draft(text=clean, tone="informative" if citations else "friendly",
+        return Draft(text=clean, tone=context.tones[0],
                      strategy="generated", citations=citations, confidence=0.5)
