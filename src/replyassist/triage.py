@@ -15,8 +15,7 @@ from langchain_core.embeddings import Embeddings
 from pydantic import Field
 
 from .analysis.analyzer import MAX_ANALYSED_CHARS, Analyzer
-from .analysis.priority import ordering_key, priority_score
-from .analysis.sla import customer_tier
+from .analysis.priority import ordering_key
 from .embeddings import embed_array
 from .labels import Channel
 from .models import Analysis, Conversation, _OutputModel
@@ -56,20 +55,13 @@ def triage(conversations: Iterable[Conversation], analyzer: Analyzer, *,
     queue: list[tuple[tuple[float, int, float], int, QueueItem]] = []
     for index, conversation in enumerate(items):
         vector = vectors[index] if vectors and texts[index].strip() else None
-        analysis = analyzer.analyze(conversation, vector=vector, embedder=embedder, now=now)
-        policy = analyzer.brand.sla
-        tier = customer_tier(conversation)
-        waited = policy.waited_minutes(conversation, now=now)
-        target = policy.target_minutes(conversation.channel, urgency=analysis.urgency,
-                                       tier=tier) if waited is not None else None
-        _, components = priority_score(
-            urgency=analysis.urgency, mood=analysis.mood, flags=analysis.flags,
-            waited_minutes=waited, target_minutes=target, tier=tier)
+        tags = analyzer.tag(conversation, vector=vector, embedder=embedder, now=now)
+        analysis, waited = tags.analysis, tags.waited_minutes
         preview = " ".join(texts[index].split())[:120]
         item = QueueItem(rank=0, conversation_id=conversation.id, tenant=conversation.tenant,
                          channel=conversation.channel, analysis=analysis,
                          waited_minutes=round(waited, 1) if waited is not None else None,
-                         priority_components=components, preview=preview)
+                         priority_components=tags.priority_components, preview=preview)
         queue.append((ordering_key(analysis.priority, analysis.sla_due_at), index, item))
     queue.sort(key=lambda entry: (entry[0], entry[1]))
     for rank, (_, _, item) in enumerate(queue, start=1):

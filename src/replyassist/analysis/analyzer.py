@@ -64,6 +64,8 @@ class FastTags:
     findings: RuleFindings
     distributions: dict[str, dict[str, float]] = field(default_factory=dict)
     text: str = ""
+    waited_minutes: float | None = None  # on the SLA target's clock
+    priority_components: dict[str, float] = field(default_factory=dict)
 
 
 class Analyzer:
@@ -166,21 +168,23 @@ class Analyzer:
             language=language, mood=mood, sentiment=round(max(-1.0, min(1.0, sentiment)), 3),
             urgency=urgency, register=register, intent=intent,
             flags=[f for f in FLAGS if f in flags], confidence=confidence)
-        self.schedule(conversation, analysis, now=now)
-        return FastTags(analysis, findings, distributions, text)
+        waited, components = self.schedule(conversation, analysis, now=now)
+        return FastTags(analysis, findings, distributions, text, waited, components)
 
     def schedule(self, conversation: Conversation, analysis: Analysis, *,
-                 now: datetime | None = None) -> None:
-        """Fill ``sla_due_at`` and ``priority`` from the (final) tags, in place."""
+                 now: datetime | None = None) -> tuple[float | None, dict[str, float]]:
+        """Fill ``sla_due_at`` and ``priority`` from the (final) tags, in place; returns
+        the waiting time (on the target's clock) and the priority's components."""
         policy = self.brand.sla
         tier = customer_tier(conversation)
         analysis.sla_due_at = policy.due_at(conversation, urgency=analysis.urgency, tier=tier)
         waited = policy.waited_minutes(conversation, now=now or self.clock())
         target = policy.target_minutes(conversation.channel, urgency=analysis.urgency,
                                        tier=tier) if waited is not None else None
-        analysis.priority, _ = priority_score(
+        analysis.priority, components = priority_score(
             urgency=analysis.urgency, mood=analysis.mood, flags=analysis.flags,
             waited_minutes=waited, target_minutes=target, tier=tier)
+        return waited, components
 
     # ------------------------------------------------------------------ pieces
     def _blend(self, dist: dict[str, float] | None, labels: tuple[str, ...],
