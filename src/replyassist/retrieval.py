@@ -106,13 +106,33 @@ class _LexicalIndex:
     items: list[StoredItem]
     bm25: Any
     link_counts: dict[str, int] = field(default_factory=dict)  # history: doc_id → links
+    vectors: np.ndarray | None = None  # unit rows of ``items`` (small collections only)
+    by_doc: dict[str, list[StoredItem]] = field(default_factory=dict)  # kb: doc_id → chunks
+
+    def dense(self, vector: np.ndarray, n: int, filters: Filters, kind: str
+              ) -> list[StoredItem]:
+        """Exact cosine search in memory (what Chroma returns for a small collection,
+        without its per-query overhead)."""
+        assert self.vectors is not None
+        scores = self.vectors @ np.asarray(vector, dtype=np.float32)
+        order = np.argsort(-scores, kind="stable")
+        found: list[StoredItem] = []
+        for index in order:
+            item = self.items[int(index)]
+            if filters.accepts(item.metadata, kind):
+                found.append(StoredItem(item.id, item.document, item.metadata,
+                                        float(scores[index])))
+                if len(found) >= n:
+                    break
+        return found
 
     def search(self, query: list[str], n: int, filters: Filters, kind: str) -> list[StoredItem]:
         if not query or not self.items or self.bm25 is None:
             return []
         filtered = bool(filters.language or filters.tags or filters.channel)
         k = min(len(self.items), n * 3 if filtered else n)  # room for post-filtering
-        docs, scores = self.bm25.retrieve([query], k=k, show_progress=False, n_threads=1)
+        # n_threads=0: no thread pool per call (n_threads=1 starts one, ~3 ms)
+        docs, scores = self.bm25.retrieve([query], k=k, show_progress=False, n_threads=0)
         found: list[StoredItem] = []
         for index, score in zip(docs[0], scores[0], strict=True):
             if score <= 0:
@@ -130,18 +150,21 @@ class HybridRetriever:
 
     def __init__(self, *, rrf_k: int = 10, candidates: int = 30, link_weight: float = 2.0,
                  lexical_weight: float = 1.0, prior_weight: float = 0.5,
-                 min_text_trust: float = 0.25) -> None:
+                 min_text_trust: float = 0.25, memory_dense_limit: int = 20000) -> None:
         """Defaults tuned on the sample brand and the Twitter customer-care set (see
         README "Figures"): RRF over dense and BM25 lists with a small ``rrf_k`` (short
         lists), agents' links worth ``link_weight`` first-ranks at most, the tenant's most
         linked articles as a weak prior, and article text trusted less (down to
-        ``min_text_trust``) when its best dense similarity is weak."""
+        ``min_text_trust``) when its best dense similarity is weak. A knowledge base of at
+        most ``memory_dense_limit`` chunks is searched in memory (exact cosine, cached with
+        its BM25 index); history collections always go to Chroma."""
         self.rrf_k = rrf_k
         self.candidates = candidates
         self.link_weight = link_weight
         self.lexical_weight = lexical_weight
         self.prior_weight = prior_weight
         self.min_text_trust = min_text_trust
+        self.memory_dense_limit = memory_dense_limit
         self._indexes: dict[str, _LexicalIndex] = {}
         self._lock = threading.Lock()
 
@@ -166,6 +189,13 @@ class HybridRetriever:
                 for doc_id in item.metadata.get("linked_doc_ids") or []:
                     links[str(doc_id)] += 1
             index = _LexicalIndex(generation, items, bm25, dict(links))
+            if collection.kind == "kb":
+                for item in items:
+                    index.by_doc.setdefault(str(item.metadata.get("doc_id")), []).append(item)
+                if 0 < len(items) <= self.memory_dense_limit:
+                    vectors = collection.vectors([item.id for item in items])
+                    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+                    index.vectors = vectors / np.maximum(norms, 1e-12)
             self._indexes[collection.name] = index
             return index
 
@@ -235,8 +265,10 @@ class HybridRetriever:
         if kb is None:
             return []
         n = max(self.candidates, k * 4)
-        dense = kb.query(vector, n, filters.where("kb"))
-        lexical = self._lexical(kb).search(tokens, n, filters, "kb")
+        index = self._lexical(kb)
+        dense = index.dense(vector, n, filters, "kb") if index.vectors is not None \
+            else kb.query(vector, n, filters.where("kb"))
+        lexical = index.search(tokens, n, filters, "kb")
         chunks: dict[str, list[StoredItem]] = defaultdict(list)
         best_similarity: dict[str, float] = defaultdict(float)
         dense_order: list[str] = []
@@ -261,11 +293,11 @@ class HybridRetriever:
         prior_order = [d for d, _ in sorted(popularity.items(), key=lambda kv: -kv[1])][:n] \
             if self.prior_weight else []
         missing = [d for d in dict.fromkeys([*linked_order, *prior_order]) if d not in chunks]
-        if missing:
-            for item in kb.iter_all(documents=True, where={"doc_id": {"$in": missing}}):
-                doc_id = str(item.metadata.get("doc_id"))
-                if filters.accepts(item.metadata, "kb"):
-                    chunks[doc_id].append(item)
+        if missing:  # linked or popular articles without a retrieved chunk: from the cache
+            for doc_id in missing:
+                for item in index.by_doc.get(doc_id, []):
+                    if filters.accepts(item.metadata, "kb"):
+                        chunks[doc_id].append(item)
             linked_order = [d for d in linked_order if d in chunks]
             prior_order = [d for d in prior_order if d in chunks]
         # Trust the articles' own text in proportion to how well it matches: help centres

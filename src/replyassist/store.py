@@ -165,6 +165,19 @@ class TenantCollection:
             for i, d, m in zip(ids, docs, batch["metadatas"], strict=True):
                 yield StoredItem(id=i, document=d or "", metadata=dict(m or {}))
 
+    def vectors(self, ids: Sequence[str], page: int = 5000) -> np.ndarray:
+        """The stored vectors of ``ids``, in that order (float32 rows)."""
+        position = {item_id: row for row, item_id in enumerate(ids)}
+        out: np.ndarray | None = None
+        for batch in self._pages(["embeddings"], None, page):
+            rows = np.asarray(batch["embeddings"], dtype=np.float32)
+            if out is None:
+                out = np.zeros((len(ids), rows.shape[1]), dtype=np.float32)
+            for item_id, row in zip(batch["ids"], rows, strict=True):
+                if item_id in position:
+                    out[position[item_id]] = row
+        return out if out is not None else np.zeros((0, 0), dtype=np.float32)
+
     def ids(self, page: int = 20000) -> set[str]:
         """All ids (nothing else is read: cheap enough to check what is already stored)."""
         return {i for batch in self._pages([], None, page) for i in batch["ids"]}
