@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE = 1
 export TRANSFORMERS_OFFLINE = 1
 export TOKENIZERS_PARALLELISM = false
 
-.PHONY: demo test lint eval train bench clean
+.PHONY: demo test lint eval train bench clean chromium
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,14 @@ $(VENV)/.llm-server: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(VENV)/bin/replyassist demo
 
-test: $(VENV)/.installed $(VENV)/.llm-server
+# Debian's chromium renders the HTML evaluation report in a test (headless).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) \
+	  apt-get install -y -q chromium; }
+
+test: $(VENV)/.installed $(VENV)/.llm-server chromium
 	$(PY) -m pytest
 
 DATA ?= ../shared/data
@@ -38,6 +45,7 @@ eval: $(VENV)/.installed
 	$(PY) -m evals.embedder_choice
 	$(PY) -m evals.twitter_retrieval --data $(DATA)/ibm_twitter_cdp
 	$(PY) -m evals.eval_analysis --data $(DATA)
+	$(PY) -m evals.standard_suite --data $(DATA) --out eval-runs
 
 # Rebuild the shipped analysis heads (src/replyassist/analysis/weights.npz) from $(DATA)
 # and the own labelled set; deterministic.

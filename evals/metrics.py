@@ -1,6 +1,7 @@
 """Classification metrics for the analysis classifiers, and their text / Markdown rendering.
 
-Single-label tasks (mood, urgency, register, intent) use :func:`classification_report`;
+Single-label tasks (mood, urgency, register, intent) use :func:`classification_report`
+(shared with the harness: :mod:`replyassist.evals.metrics`);
 flags (zero or more per message) use :func:`multilabel_report`. Both return plain dicts
 (JSON-ready for ``write_json``); :func:`format_report` and :func:`report_markdown` render
 them next to an optional baseline (e.g. :func:`majority_baseline`).
@@ -11,8 +12,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+from sklearn.metrics import precision_recall_fscore_support
 from sklearn.preprocessing import MultiLabelBinarizer
+
+from replyassist.evals.metrics import classification_report
 
 __all__ = [
     "classification_report",
@@ -31,40 +34,6 @@ def _per_label(
     return {
         label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
         for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
-    }
-
-
-def classification_report(
-    y_true: list[str], y_pred: list[str], labels: list[str]
-) -> dict[str, Any]:
-    """Per-label precision/recall/F1/support, macro-F1 over ``labels``, accuracy, confusion.
-
-    ``confusion[i][j]`` counts items of true label ``labels[i]`` predicted ``labels[j]``.
-    Accuracy is over all items. Macro-F1 is the plain mean over ``labels``: a label with
-    neither support nor prediction counts as F1 = 0 (``zero_division=0``), so pass only the
-    labels the evaluation set can hold; such labels are listed in ``labels_without_support``.
-    Values outside ``labels`` are counted in ``outside_labels`` (true, predicted).
-    """
-    if len(y_true) != len(y_pred):
-        raise ValueError(f"y_true has {len(y_true)} items, y_pred {len(y_pred)}")
-    if not y_true:
-        raise ValueError("no items to evaluate")
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, average=None, zero_division=0
-    )
-    known = set(labels)
-    return {
-        "n": len(y_true),
-        "labels": list(labels),
-        "per_label": _per_label(labels, precision, recall, f1, support),
-        "macro_f1": float(f1.mean()),
-        "accuracy": float(accuracy_score(y_true, y_pred)),
-        "confusion": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
-        "labels_without_support": [lab for lab, s in zip(labels, support, strict=True) if s == 0],
-        "outside_labels": {
-            "true": sum(y not in known for y in y_true),
-            "predicted": sum(y not in known for y in y_pred),
-        },
     }
 
 

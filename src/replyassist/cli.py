@@ -9,7 +9,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from .errors import ReplyAssistError, UserError
 
@@ -20,6 +22,21 @@ app = typer.Typer(help="Reply suggestions for customer-service agents, offline f
 ingest_app = typer.Typer(help="Load knowledge articles or past conversations into the store.",
                          no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
+
+
+class _RunByDefault(TyperGroup):
+    """``replyassist eval CASES.jsonl …`` runs an evaluation; ``eval compare`` and
+    ``eval convert`` are subcommands."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+eval_app = typer.Typer(cls=_RunByDefault, no_args_is_help=True,
+                       help="Score replyassist (and baselines) on test conversations.")
+app.add_typer(eval_app, name="eval")
 
 
 class ModeChoice(StrEnum):
@@ -207,6 +224,89 @@ def triage(
         typer.echo(item.model_dump_json() if as_json else render_queue(item))
     if failures:
         raise typer.Exit(1)
+
+
+@eval_app.command("run")
+def eval_run(
+    cases: Annotated[Path, typer.Argument(help="Conversations with `expected` (JSONL).")],
+    kb: Annotated[Path | None, typer.Option("--kb", help="Articles to ingest first.")] = None,
+    history: Annotated[Path | None, typer.Option(
+        "--history", help="Past conversations to ingest first (JSONL).")] = None,
+    tenant: TenantOpt = None, store: StoreOpt = None,
+    mode: Annotated[ModeChoice, typer.Option("--mode")] = ModeChoice.composed,
+    out: Annotated[Path, typer.Option("--out", help="Run directory (resumable).")]
+    = Path("eval-run"),
+    baselines: Annotated[bool, typer.Option(
+        "--baselines", help="Also run BM25, dense, LangChain and most-used baselines.")] = False,
+    judge: Annotated[bool, typer.Option(
+        "--judge/--no-judge", help="LLM judge rubric (needs an LLM).")] = True,
+    config: ConfigOpt = None, embedder: EmbedderOpt = None,
+    brand: Annotated[Path | None, typer.Option("--brand", help="Brand YAML.")] = None,
+) -> None:
+    """Evaluate on CASES: retrieval, tags, drafts, judge, latency and cost; writes
+    report.json, report.md and report.html in --out (rerun to resume)."""
+    from .evals.judge import Judge
+    from .evals.runner import evaluate
+
+    try:
+        if not cases.is_file():
+            raise UserError(f"{cases}: no such file")
+        if store is None:
+            out.mkdir(parents=True, exist_ok=True)
+            store = str(out / "store")
+        assistant = _assistant(store, config, embedder, brand)
+        from .evals.runner import load_cases
+
+        tenants = {c.tenant for c in load_cases(cases)[0]}
+        target = tenant or (tenants.pop() if len(tenants) == 1 else assistant.settings.tenant)
+        from .evals.runner import ingest_inputs
+
+        for line in ingest_inputs(assistant, kb, history, target):
+            typer.echo(line, err=True)
+        rubric = Judge(assistant.chat_model, assistant.prompts, assistant.brand) \
+            if judge and assistant.chat_model is not None and mode.value != "composed" else None
+        result = evaluate(assistant, cases, out, mode=mode.value, tenant=tenant,
+                          baselines=baselines, judge=rubric)
+    except ReplyAssistError as error:
+        raise _fail(error) from error
+    from .evals.render import render_markdown
+
+    typer.echo(render_markdown(result))
+    typer.echo(f"\nreports in {out}/ (report.json, report.md, report.html)", err=True)
+
+
+@eval_app.command("compare")
+def eval_compare(
+    run_a: Annotated[Path, typer.Argument(help="Run directory or report.json (before).")],
+    run_b: Annotated[Path, typer.Argument(help="Run directory or report.json (after).")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Per-metric deltas between two runs, and the cases that got worse."""
+    from .evals.compare import compare_reports, load_report, render_comparison
+
+    try:
+        diff = compare_reports(load_report(run_a), load_report(run_b))
+    except ReplyAssistError as error:
+        raise _fail(error) from error
+    typer.echo(json.dumps(diff, indent=2, ensure_ascii=False, default=str) if as_json
+               else render_comparison(diff))
+
+
+@eval_app.command("convert")
+def eval_convert(
+    data: Annotated[Path, typer.Argument(help="Folder of the public data sets.")],
+    out: Annotated[Path, typer.Argument(help="Where to write cases, articles, history.")],
+    limit: Annotated[int | None, typer.Option("--limit", help="Cap each tag set.")] = None,
+) -> None:
+    """Convert the public data sets found in DATA into evaluation inputs."""
+    from .evals.converters import convert_all
+
+    try:
+        written = convert_all(data, out, limit=limit)
+    except ReplyAssistError as error:
+        raise _fail(error) from error
+    for name, paths in written.items():
+        typer.echo(f"{name}: " + ", ".join(str(p) for p in paths))
 
 
 @app.command()
