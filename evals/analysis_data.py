@@ -19,9 +19,7 @@ Loaders that drop rows take an optional ``stats`` dict and fill it with the coun
 from __future__ import annotations
 
 import csv
-import html
 import json
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -30,6 +28,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from replyassist.evals.converters import (  # one home for the mappings and the clean-up
+    GOEMOTIONS_TO_MOOD,
+    MOOC_TEST_COURSES,
+    MOOC_URGENCY_TO_LEVEL,
+    PLACEHOLDER_NAME,
+    clean_text,
+    mooc_courses,
+    mooc_urgency_level,
+)
 from replyassist.labels import FLAGS, MOODS, REGISTERS, URGENCIES
 from replyassist.models import Conversation
 
@@ -50,84 +57,7 @@ __all__ = [
 ]
 
 # ------------------------------------------------------------------ text clean-up
-PLACEHOLDER_NAME = "Alex"
-"""Stands for a redacted person's name (``[NAME]`` in GoEmotions, ``[REDACTED]`` in MOOC)."""
-
-_PLACEHOLDERS = {
-    "[NAME]": PLACEHOLDER_NAME,
-    "[REDACTED]": PLACEHOLDER_NAME,
-    "[RELIGION]": "religious",
-}
-_PLACEHOLDER = re.compile("|".join(re.escape(p) for p in _PLACEHOLDERS))
-# Runs of Latin-1 / Windows-1252 characters: UTF-8 bytes misread as cp1252 ("â€™", "Ã©").
-_MOJIBAKE_RUN = re.compile(
-    "[\u0080-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014"
-    "\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]{2,}"
-)
-_SPACES = re.compile(r"[ \t\u00a0]+")
-_BLANK_LINES = re.compile(r"\s*\n\s*")
-
-
-def _replace_placeholders(text: str) -> str:
-    return _PLACEHOLDER.sub(lambda m: _PLACEHOLDERS[m.group(0)], text)
-
-
-def _cp1252_byte(char: str) -> bytes:
-    try:
-        return char.encode("cp1252")
-    except UnicodeEncodeError:  # C1 controls (bytes cp1252 leaves undefined), e.g. "\x9d"
-        return char.encode("latin-1")
-
-
-def _fix_mojibake_run(match: re.Match[str]) -> str:
-    run = match.group(0)
-    for _ in range(2):  # some posts were mis-decoded twice ("Ã‚Â")
-        try:
-            run = b"".join(_cp1252_byte(c) for c in run).decode("utf-8")
-        except UnicodeError:
-            break
-    return run
-
-
-def _clean(text: str) -> str:
-    """Placeholders → words, HTML entities decoded, mojibake repaired, spaces collapsed."""
-    text = html.unescape(_replace_placeholders(text))
-    text = _MOJIBAKE_RUN.sub(_fix_mojibake_run, text)
-    return _BLANK_LINES.sub("\n", _SPACES.sub(" ", text)).strip()
-
-
 # ------------------------------------------------------------------ GoEmotions → mood
-GOEMOTIONS_TO_MOOD: dict[str, str | None] = {
-    "anger": "angry",
-    "disgust": "angry",
-    "annoyance": "frustrated",
-    "disapproval": "frustrated",
-    "fear": "anxious",
-    "nervousness": "anxious",
-    "confusion": "confused",
-    "disappointment": "disappointed",
-    "sadness": "disappointed",
-    "grief": "disappointed",
-    "neutral": "neutral",
-    "admiration": "positive",
-    "amusement": "positive",
-    "approval": "positive",
-    "caring": "positive",
-    "excitement": "positive",
-    "gratitude": "positive",
-    "joy": "positive",
-    "love": "positive",
-    "optimism": "positive",
-    "pride": "positive",
-    "relief": "positive",
-    "curiosity": None,
-    "desire": None,
-    "embarrassment": None,
-    "realization": None,
-    "remorse": None,
-    "surprise": None,
-}
-"""The 28 GoEmotions labels → mood; ``None`` = no mood evidence (see :func:`load_goemotions`)."""
 
 GOEMOTIONS_SPLITS = ("train", "dev", "test")
 
@@ -225,7 +155,7 @@ def load_goemotions(
             elif moods == {"neutral"} and ignored:
                 counts["dropped_neutral_with_emotion"] += 1
             else:
-                text = _clean(parts[0])
+                text = clean_text(parts[0])
                 if text:
                     out.append((text, moods.pop()))  # type: ignore[arg-type]
                     counts["kept"] += 1
@@ -246,40 +176,13 @@ def load_goemotions(
 
 
 # ------------------------------------------------------------------ MOOC forum → urgency
-MOOC_URGENCY_TO_LEVEL: dict[int, str] = {
-    1: "low",
-    2: "low",
-    3: "low",
-    4: "normal",
-    5: "normal",
-    6: "high",
-    7: "high",
-}
-"""Coders' urgency code (1 = no reason to read … 7 = extremely urgent) → urgency level."""
 
 MOOC_TRAIN_COURSES: tuple[str, ...] = ("calc", "design", "gam", "modern")
-MOOC_TEST_COURSES: tuple[str, ...] = ("acc", "global")
 _MOOC_FILE = re.compile(r"^(?P<course>[a-z]+)(?P<half>\d+)_CODED\.csv$")
 
 
-def mooc_urgency_level(code: float) -> str:
-    """Urgency level of a 1–7 code; a fractional code (an average) is rounded half up.
-
-    Raises ``ValueError`` outside [1, 7].
-    """
-    if not 1 <= code <= 7:
-        raise ValueError(f"urgency code out of 1–7: {code}")
-    return MOOC_URGENCY_TO_LEVEL[math.floor(code + 0.5)]
 
 
-def mooc_courses(root: Path) -> list[str]:
-    """Course names found under ``root`` (``acc1_CODED.csv`` + ``acc2_CODED.csv`` → ``acc``).
-
-    The numbered files of a course are the halves coded by its two coders: different posts
-    of the same course (no text is shared), so a course is always the union of its files.
-    """
-    courses = {m["course"] for p in Path(root).iterdir() if (m := _MOOC_FILE.match(p.name))}
-    return sorted(courses)
 
 
 def _mooc_files(root: Path, course: str) -> list[Path]:
@@ -357,7 +260,7 @@ def load_mooc_urgency(
                         raise ValueError(
                             f"{path}:{reader.line_num}: Urgency_1_7 {raw_code!r}: {exc}"
                         ) from exc
-                    text = _clean(row["post_text"] or "")
+                    text = clean_text(row["post_text"] or "")
                     if not text:
                         counts["dropped_empty_text"] += 1
                         continue

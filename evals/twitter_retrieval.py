@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 if __package__ in (None, ""):  # run as a file: make the ``evals`` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -50,16 +48,12 @@ from evals._common import (
     write_json,
 )
 from kb_ingest.history import normalize_url
+from replyassist.evals.converters import slug_title  # one implementation, shared
 from replyassist.models import Conversation, KnowledgeArticle
 from replyassist.retrieval import tokenize
 
 CHANNEL = "twitter"
 TOP_K = 5
-_ARCHIVE = re.compile(r"^(?:https?://)?web\.archive\.org/web/\d+[a-z_]*/", re.IGNORECASE)
-_LOCALE = re.compile(r"^[a-z]{2}([-_][a-z]{2})?$", re.IGNORECASE)
-_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-_SPLIT = re.compile(r"[-_+.,:;=\s]+")
-_EXTENSION = re.compile(r"\.(html?|php|aspx?|jsp)$", re.IGNORECASE)
 
 
 # ------------------------------------------------------------------ data
@@ -91,40 +85,6 @@ def load_twitter(data_dir: str | Path) -> TwitterData:
                 doc_key(i) for i in ids.split(",") if i.strip()))
     conversations = json.loads((root / "dev.json").read_text(encoding="utf-8"))
     return TwitterData(urls, company_docs, conversations)
-
-
-def _words(segment: str) -> list[str]:
-    segment = _EXTENSION.sub("", unquote(segment))
-    return [w for w in _SPLIT.split(_CAMEL.sub(" ", segment)) if w]
-
-
-def slug_title(url: str) -> str:
-    """Readable words from a help-article URL (its only available text).
-
-    The path segment with the most words wins (``.../201362463-Wireless-WiFi-Connection-
-    Issues`` → ``Wireless WiFi Connection Issues``); numeric ids are dropped from it. When
-    no segment has two words, the last two segments are kept (``answer 185111``), and
-    the host name when the path is empty.
-    """
-    parsed = urlparse(_ARCHIVE.sub("", url.strip()))
-    if not parsed.netloc:  # no scheme
-        parsed = urlparse("https://" + _ARCHIVE.sub("", url.strip()))
-    segments = [s for s in parsed.path.split("/") if s and not _LOCALE.match(s)]
-
-    def informative(seg: str) -> int:
-        return sum(1 for w in _words(seg) if len(w) >= 3 and not w.isdigit())
-
-    title_words: list[str] = []
-    if segments:
-        best = max(reversed(segments), key=informative)
-        if informative(best) >= 2:
-            title_words = [w for w in _words(best) if not (w.isdigit() and len(w) >= 5)]
-        else:
-            title_words = [w for s in segments[-2:] for w in _words(s)]
-    if not title_words:
-        host = parsed.netloc.lower().removeprefix("www.").split(":")[0]
-        title_words = [p for p in host.split(".")[:-1] if p not in ("support", "help")] or [host]
-    return " ".join(title_words)
 
 
 def company_articles(data: TwitterData, company: str) -> list[KnowledgeArticle]:

@@ -58,8 +58,10 @@ __all__ = [
     "GOEMOTIONS_TO_MOOD",
     "MOOC_TEST_COURSES",
     "MOOC_URGENCY_TO_LEVEL",
+    "PLACEHOLDER_NAME",
     "banking77_intent_name",
     "banking77_intents",
+    "clean_text",
     "convert_all",
     "convert_banking77",
     "convert_goemotions",
@@ -171,6 +173,8 @@ def _clean(text: str) -> str:
 
 
 # ------------------------------------------------------------------ IBM Twitter customer care
+clean_text = _clean  # public name: the evaluation scripts share this clean-up
+
 TWITTER_CHANNEL = "twitter"
 _WS = re.compile(r"[ \t\n\r]*")
 # Article titles from URLs: copied from evals/twitter_retrieval.py (``slug_title``).
