@@ -165,3 +165,20 @@ def test_llm_tagger_with_real_openai_compatible_server(tmp_path, brand, detector
                                mode="auto")
     assert "legal_threat" in result.analysis.flags and result.analysis.urgency == "critical"
     assert "llm_analysis" in result.timings_ms
+
+
+def test_eval_judge_with_real_openai_compatible_server(tmp_path, brand, detector, smollm2_url):
+    """The judge's forced tool call parses against llama.cpp (plumbing, not quality)."""
+    from replyassist.evals.judge import Judge
+    from replyassist.models import Conversation
+
+    assistant = _assistant(tmp_path, brand, detector, llm_url=smollm2_url, timeout=120)
+    assistant.ingest_kb(sample_path("kb"), tenant=SAMPLE_TENANT)
+    case = Conversation.model_validate(
+        {**conversation("Je voudrais échanger mon pull contre une taille L"),
+         "expected": {"reply": "Bonjour, l'échange de taille est gratuit."}})
+    suggestions = assistant.suggest(case, mode="composed")
+    judged = Judge(assistant.chat_model, assistant.prompts, brand).score(case, suggestions)
+    assert "scores" in judged, judged
+    assert set(judged["scores"]) == {"correctness", "helpfulness", "tone_fit", "brand_voice"}
+    assert all(1 <= v <= 5 for v in judged["scores"].values())
