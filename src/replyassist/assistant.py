@@ -19,6 +19,7 @@ from .analysis.rules import RuleTagger
 from .brand import BrandVoice
 from .drafting import ComposedDrafter, GeneratedDrafter
 from .embeddings import load_embedder
+from .guardrails.guard import DraftGuard
 from .guardrails.pii import PIIScrubber
 from .jsonl import OnError
 from .llm import build_chat_model
@@ -101,7 +102,7 @@ class ReplyAssistant:
             generator=generator, brand=self.brand, top_articles=self.settings.top_articles,
             top_exchanges=self.settings.top_exchanges, max_drafts=self.settings.max_drafts,
             llm_tagger=llm_tagger, llm_tagging=self.settings.llm_tagging,
-            unsure_below=self.settings.llm_tagging_unsure_below)
+            unsure_below=self.settings.llm_tagging_unsure_below, guard=DraftGuard(self.brand))
         self.ingestor = Ingestor(
             embedder, chunker=Chunker(self.settings.kb_chunk_tokens,
                                       self.settings.kb_chunk_overlap, counter),

@@ -23,6 +23,11 @@ class BrandVoice(BaseModel):
     formal: bool = True  # vouvoiement unless the brand allows mirroring a casual customer
     sign_off: dict[str, str] = {}
     allow_enthusiastic: bool = True  # may a happy customer get an enthusiastic draft
+    # Output guardrails (guardrails/guard.py): links outside the knowledge base must be on
+    # these domains; these phrases never reach a customer; these contacts may be quoted.
+    approved_domains: list[str] = Field(default_factory=list)
+    banned_phrases: list[str] = Field(default_factory=list)
+    public_contacts: list[str] = Field(default_factory=list)
     intents: list[IntentSpec] = Field(default_factory=list)
     sla: SlaPolicy = Field(default_factory=SlaPolicy)
 

@@ -19,6 +19,7 @@ from .brand import BrandVoice
 from .drafting import ComposedDrafter, DraftContext, DraftOutcome, GeneratedDrafter
 from .embeddings import embed_array, embedder_identity
 from .errors import ConfigurationError, InvalidInputError, LLMError
+from .guardrails.guard import DraftGuard
 from .models import Analysis, ArticleHit, Conversation, Notice, SimilarConversation, Suggestions
 from .retrieval import Filters, HybridRetriever, RetrievalResult
 from .settings import Mode
@@ -67,6 +68,7 @@ class SuggestPipeline:
         llm_tagger: LLMTagger | None = None,
         llm_tagging: LLMTagging = "unsure",
         unsure_below: float = 0.6,
+        guard: DraftGuard | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -75,6 +77,7 @@ class SuggestPipeline:
         self.llm_tagger = llm_tagger
         self.llm_tagging = llm_tagging
         self.unsure_below = unsure_below
+        self.guard = guard
         self.composer = composer
         self.generator = generator
         self.brand = brand
@@ -178,11 +181,15 @@ class SuggestPipeline:
                 ) -> Suggestions:
         timings = dict(prepared.timings)
         timings["generation"] = stage_ms
+        drafts = outcome.drafts
+        if self.guard is not None:  # both strategies, before anything is returned
+            drafts = self.guard.apply(drafts, prepared.conversation,
+                                      prepared.retrieval.articles, prepared.analysis.language)
         timings["total"] = (time.perf_counter() - prepared.started) * 1000
         return Suggestions(
             conversation_id=prepared.conversation.id,
             analysis=prepared.analysis,
-            drafts=outcome.drafts,
+            drafts=drafts,
             articles=[ArticleHit(doc_id=a.doc_id, title=a.title, url=a.url,
                                  score=round(a.score, 4)) for a in prepared.retrieval.articles],
             similar_conversations=[SimilarConversation(conversation_id=e.conversation_id,

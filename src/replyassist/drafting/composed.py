@@ -144,13 +144,23 @@ class ComposedDrafter:
 
 
 _GREETING_LINE = re.compile(r"^[^\n]{1,60}[,:!]?$")
+_LEADING_GREETING = re.compile(
+    r"^\s*(?:bonjour|bonsoir|salut|coucou|hello|hi|hey|dear|good (?:morning|afternoon|evening)|"
+    r"hallo|guten tag|hola|buongiorno|ciao|olá|ola|goedemiddag)\b[^,.!?\n]{0,40}[,!]\s*",
+    re.IGNORECASE)
 
 
 def _with_opener(text: str, opener: str | None) -> str:
-    """``opener`` as its own sentence after the greeting line (or first), once."""
+    """``opener`` as its own sentence after the greeting (line or leading phrase), once."""
     if not opener or opener in text:
         return text
     first, sep, rest = text.partition("\n")
     if sep and _GREETING_LINE.match(first.strip()) and first.strip()[-1:] in ",:!":
         return f"{first}\n{opener} {rest.lstrip()}" if rest.strip() else f"{first}\n{opener}"
+    greeting = _LEADING_GREETING.match(text)
+    if greeting:
+        head, tail = text[:greeting.end()].rstrip(), text[greeting.end():]
+        if head.endswith(","):  # "Bonjour Kate, nous sommes désolés…"
+            opener = opener[:1].lower() + opener[1:]
+        return f"{head} {opener} {tail[:1].upper()}{tail[1:]}"
     return f"{opener} {text}"
