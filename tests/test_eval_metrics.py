@@ -10,7 +10,6 @@ import pytest
 
 from replyassist.evals import metrics
 from replyassist.evals.metrics import (
-    CHANNEL_LIMITS,
     chrf,
     citations_retrieved,
     classification_report,
@@ -169,13 +168,14 @@ def test_cosine() -> None:
 
 
 def test_channel_limits() -> None:
-    assert CHANNEL_LIMITS["twitter"] == 280
-    assert CHANNEL_LIMITS["sms"] == 3 * 153
+    # the guard's rules (guardrails.channels): X weighted length, SMS segments
     assert within_channel_limit("x" * 280, "twitter")
     assert not within_channel_limit("x" * 281, "twitter")
     assert within_channel_limit("x" * 280 + "\n", "twitter")  # surrounding space ignored
-    assert within_channel_limit("é" * 459, "sms")
-    assert not within_channel_limit("x" * 460, "sms")
+    assert within_channel_limit("x" * 250 + " https://example.com/" + "a" * 60, "twitter")
+    assert within_channel_limit("é" * 306, "sms")  # 2 GSM-7 segments of 153
+    assert not within_channel_limit("x" * 307, "sms")
+    assert not within_channel_limit("ê" * 135, "sms")  # UCS-2: 2 × 67
     assert not within_channel_limit("x" * 4097, "whatsapp")
     for channel in ("email", "chat", "phone_transcript", "other", None):
         assert within_channel_limit("x" * 50_000, channel)

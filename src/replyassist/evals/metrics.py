@@ -17,7 +17,6 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 __all__ = [
-    "CHANNEL_LIMITS",
     "PRICES_PER_MTOK",
     "chrf",
     "citations_retrieved",
@@ -208,30 +207,13 @@ def cosine(a: ArrayLike, b: ArrayLike) -> float:
     return float(np.dot(u, v) / norms) if norms else 0.0
 
 
-CHANNEL_LIMITS: dict[str, int] = {
-    "twitter": 280,
-    # SMS has no hard limit: phones join concatenated segments. We allow 3 segments, the
-    # usual cost / readability ceiling: a concatenated GSM-7 segment holds 153 characters
-    # (7 go to the joining header), so 3 × 153 = 459, not 3 × 160. Text with a character
-    # outside GSM-7 (emoji, ê, œ...) goes as UCS-2, 67 characters a segment; that is not
-    # modelled here: the limit is in characters.
-    "sms": 459,
-    "twitter_dm": 10_000,
-    "instagram": 1_000,
-    "messenger": 2_000,
-    "whatsapp": 4_096,
-    # email, chat, phone_transcript, other: no limit
-}
-
-
 def within_channel_limit(text: str, channel: str | None) -> bool:
-    """``len(text.strip()) <= CHANNEL_LIMITS[channel]``; True for a channel with no limit.
+    """Whether ``text`` fits the channel's rule — the same rule the draft guard enforces
+    (:func:`replyassist.guardrails.channels.fits`: X weighted length ≤ 280, SMS ≤ 2
+    segments in GSM-7 or UCS-2, …); True for a channel without a limit."""
+    from ..guardrails.channels import fits
 
-    Lengths are Unicode code points. X/Twitter weighs some characters (CJK, emoji count 2,
-    every URL 23), so this is an approximation there.
-    """
-    limit = CHANNEL_LIMITS.get(channel) if channel else None
-    return limit is None or len(text.strip()) <= limit
+    return True if channel is None else fits(text.strip(), channel)
 
 
 # A URL starts with a scheme or ``www.`` and runs to whitespace, a quote, an angle or square
