@@ -128,7 +128,8 @@ class SuggestPipeline:
         context = DraftContext(conversation=conversation, language=analysis.language or
                                self.brand.default_language, brand=self.brand,
                                articles=retrieval.articles, exchanges=retrieval.exchanges,
-                               max_drafts=self.max_drafts, tones=tones)
+                               max_drafts=self.max_drafts, tones=tones,
+                               injection_suspected="prompt_injection" in analysis.flags)
         timings = {"analysis": (analysed - embedded) * 1000,
                    "retrieval": (embedded - started + retrieved - llm_done) * 1000}
         if llm_done - analysed > 0.001:

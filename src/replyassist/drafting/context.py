@@ -24,6 +24,7 @@ class DraftContext:
     exchanges: list[ExchangeResult]
     max_drafts: int = 3
     tones: list[Tone] = field(default_factory=lambda: ["informative", "friendly", "reassuring"])
+    injection_suspected: bool = False  # analysis flagged prompt_injection: rules reinforced
 
     @property
     def customer_first_name(self) -> str | None:

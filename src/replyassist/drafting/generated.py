@@ -81,7 +81,7 @@ class GeneratedDrafter:
                 lines.append(f"locale: {customer.locale}")
             lines.extend(f"{k}: {json.dumps(v, ensure_ascii=False)}"
                          for k, v in customer.attributes.items())
-        turns = [_Turn(m.role, m.text) for m in context.conversation.messages
+        turns = [_Turn(m.role, _defuse(m.text)) for m in context.conversation.messages
                  if m.role in ("customer", "agent", "bot")]  # internal notes never go out
         examples = [e for e in context.exchanges if e.language == context.language][:3]
         return _PromptParts("\n".join(lines), turns, list(context.articles), examples)
@@ -91,7 +91,8 @@ class GeneratedDrafter:
         system = self.prompts.render(
             "drafts.system.md", brand=context.brand, language_name=context.language_name,
             channel=context.conversation.channel, formal=context.brand.formal,
-            tool_name=TOOL_NAME, n_drafts=context.max_drafts, tones=context.tones)
+            tool_name=TOOL_NAME, n_drafts=context.max_drafts, tones=context.tones,
+            injection=context.injection_suspected)
         user = self.prompts.render(user_template, customer=parts.customer, turns=parts.turns,
                                    articles=parts.articles, examples=parts.examples)
         return [SystemMessage(system), HumanMessage(user)]
@@ -219,3 +220,11 @@ class GeneratedDrafter:
             raise LLMResponseError(f"chat model {self.model_name} streamed an empty draft")
         return Draft(text=clean, tone=context.tones[0],
                      strategy="generated", citations=citations, confidence=0.5)
+
+
+_MARKERS = re.compile(r"<<<\s*CONVERSATION|CONVERSATION\s*>>>", re.IGNORECASE)
+
+
+def _defuse(text: str) -> str:
+    """Customer text cannot close the data block of the prompt (``CONVERSATION>>>``)."""
+    return _MARKERS.sub("[marker removed]", text)
