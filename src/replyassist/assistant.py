@@ -18,7 +18,7 @@ from .analysis.llm_tagger import LLMTagger
 from .analysis.rules import RuleTagger
 from .brand import BrandVoice
 from .drafting import ComposedDrafter, GeneratedDrafter
-from .embeddings import load_embedder
+from .embeddings import embedder_identity, load_embedder
 from .guardrails.guard import DraftGuard
 from .guardrails.pii import PIIScrubber
 from .jsonl import OnError
@@ -47,7 +47,7 @@ def default_analyzer(settings: Settings, brand: BrandVoice, embedder: Embeddings
     choice = settings.analysis_embedder
     heads = None if choice == "off" else HeadSet.load(settings.analysis_weights)
     head_embedder = None
-    if heads is not None and not Analyzer(detector=detector, heads=heads).can_reuse(embedder):
+    if heads is not None and embedder_identity(embedder) != (heads.embedder, heads.dimension):
         head_embedder = load_embedder(heads.embedder if choice == "auto" else choice)
     intents = IntentMatcher(brand.intents, embedder) if brand.intents else None
     return Analyzer(detector=detector, rules=RuleTagger(), heads=heads,

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
-from ..errors import ReplyAssistError
 from ..jsonl import read_records
 from ..models import Conversation
 from ..settings import Mode
@@ -43,6 +42,13 @@ class EvalRun:
     cached: int = 0
 
 
+def _failed(case_id: str, system: str, error: str, *, channel: str = "other",
+            tenant: str = "-", customer_text: str = "", **extra: Any) -> CaseResult:
+    return CaseResult(case_id=case_id, system=system, status="failed",  # type: ignore[arg-type]
+                      error=error, channel=channel, tenant=tenant,
+                      customer_text=customer_text, **extra)
+
+
 def load_cases(path: str | Path) -> tuple[list[Conversation], list[CaseResult]]:
     """The valid cases, and one failed result per malformed line."""
     cases: list[Conversation] = []
@@ -50,16 +56,12 @@ def load_cases(path: str | Path) -> tuple[list[Conversation], list[CaseResult]]:
     seen: set[str] = set()
     for record in read_records(path, Conversation):
         if record.value is None:
-            bad.append(CaseResult(case_id=f"line-{record.line}", system="replyassist",
-                                  status="failed", error=str(record.error), channel="other",
-                                  tenant="-", customer_text=""))
+            bad.append(_failed(f"line-{record.line}", "replyassist", str(record.error)))
             continue
         if record.value.id in seen:
-            bad.append(CaseResult(case_id=f"line-{record.line}", system="replyassist",
-                                  status="failed", channel=record.value.channel,
-                                  tenant=record.value.tenant, customer_text="",
-                                  error=f"{path}:{record.line}: duplicate case id "
-                                        f"{record.value.id!r}"))
+            bad.append(_failed(f"line-{record.line}", "replyassist",
+                               f"{path}:{record.line}: duplicate case id {record.value.id!r}",
+                               channel=record.value.channel, tenant=record.value.tenant))
             continue
         seen.add(record.value.id)
         cases.append(record.value)
@@ -135,11 +137,11 @@ def _run_one(assistant: ReplyAssistant, others: BaselineSystems | None, system: 
         if judge is not None and result.drafts:
             result.judge = judge.score(case, suggestions)
         return result
-    except (ReplyAssistError, Exception) as error:  # one case never aborts the run
+    except Exception as error:  # one case never aborts the run (ours or a vendor's)
         text = case.latest_customer_text()[-2000:] if case.messages else ""
-        return CaseResult(case_id=case.id, system=system, status="failed",  # type: ignore[arg-type]
-                          error=f"{type(error).__name__}: {error}", channel=case.channel,
-                          tenant=case.tenant, customer_text=text, expected=case.expected)
+        return _failed(case.id, system, f"{type(error).__name__}: {error}",
+                       channel=case.channel, tenant=case.tenant, customer_text=text,
+                       expected=case.expected)
 
 
 def run_meta(assistant: ReplyAssistant, run: EvalRun, *, mode: str, tenant: str | None,

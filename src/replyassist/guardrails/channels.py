@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..models import Notice
+from .pii import _luhn_ok as luhn_ok  # one Luhn check for the package
 
 __all__ = [
     "CHANNEL_RULES",
@@ -522,13 +523,7 @@ _OWN_CONTACT = re.compile(
 
 
 def _luhn_ok(number: str) -> bool:
-    digits = [int(c) for c in number if c.isdigit()]
-    total = 0
-    for index, value in enumerate(reversed(digits)):
-        if index % 2 == 1:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
+    return luhn_ok("".join(c for c in number if c.isdigit()))
 
 
 def _literal_spans(text: str) -> list[tuple[int, int]]:
