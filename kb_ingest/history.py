@@ -73,11 +73,13 @@ def conversation_exchanges(
 ) -> tuple[list[Exchange], int]:
     """(new exchanges, number already known): one exchange per agent turn that follows at
     least one customer turn. Ids derive from the raw content, so exchanges already in the
-    store are recognised before any scrubbing or language detection."""
+    store are recognised before any scrubbing or language detection. The language is
+    detected once per conversation, on all its customer text (more text, surer answer)."""
     names = [conversation.customer.name] if conversation.customer and \
         conversation.customer.name else []
     default_language = conversation.language_hint
     exchanges: list[Exchange] = []
+    language: str | None = None
     known = 0
     pending: list[str] = []
     for turn, message in enumerate(conversation.messages):
@@ -95,6 +97,10 @@ def conversation_exchanges(
             known += 1
             continue
         context = scrubber.scrub(raw_context, names=names).text
+        if language is None:
+            customer_text = "\n".join(m.text for m in conversation.messages
+                                      if m.role == "customer")
+            language = detect_language(customer_text, default_language)
         linked = sorted({doc for url in _URL.findall(message.text)
                          for doc in url_to_doc.get(normalize_url(url), [])})
         exchanges.append(Exchange(
@@ -102,7 +108,7 @@ def conversation_exchanges(
             conversation_id=conversation.id,
             turn=turn,
             channel=conversation.channel,
-            language=detect_language(context, default_language),
+            language=language,
             context=context,
             answer=scrubber.scrub(message.text, names=names).text,
             linked_doc_ids=linked,
