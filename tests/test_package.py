@@ -18,7 +18,9 @@ def test_public_api_is_what_we_meant():
         # analysis (issue 3)
         "Analyzer", "BusinessHours", "ChannelTarget", "IntentMatcher", "IntentSpec",
         "LLMTagger", "LanguageDetector", "QueueItem", "RuleTagger", "SlaPolicy",
-        "choose_tones", "triage"}
+        "choose_tones", "triage",
+        # brand voice and guardrails (issue 5)
+        "BrandRegistry", "InjectionDetector", "Reaction"}
     assert all(hasattr(replyassist, name) for name in replyassist.__all__)
 
 

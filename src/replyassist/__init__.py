@@ -13,7 +13,7 @@ from .analysis import (
 )
 from .analysis.tone import choose_tones
 from .assistant import ReplyAssistant
-from .brand import BrandVoice
+from .brand import BrandRegistry, BrandVoice
 from .embeddings import (
     SentenceTransformerEmbeddings,
     UniversalSentenceEncoderEmbeddings,
@@ -33,6 +33,7 @@ from .errors import (
     StoreError,
     UserError,
 )
+from .guardrails.injection import InjectionDetector
 from .models import (
     Analysis,
     ArticleHit,
@@ -44,6 +45,7 @@ from .models import (
     KnowledgeArticle,
     Message,
     Notice,
+    Reaction,
     SimilarConversation,
     Suggestions,
     Usage,
@@ -60,6 +62,7 @@ __all__ = [
     "Analysis",
     "Analyzer",
     "ArticleHit",
+    "BrandRegistry",
     "BrandVoice",
     "BusinessHours",
     "ChannelTarget",
@@ -72,6 +75,7 @@ __all__ = [
     "EmbeddingError",
     "Expected",
     "Filters",
+    "InjectionDetector",
     "IntentMatcher",
     "IntentSpec",
     "InvalidInputError",
@@ -85,6 +89,7 @@ __all__ = [
     "Message",
     "Notice",
     "QueueItem",
+    "Reaction",
     "ReplyAssistError",
     "ReplyAssistant",
     "RuleTagger",

@@ -16,7 +16,7 @@ from .analysis.heads import HeadSet
 from .analysis.intents import IntentMatcher
 from .analysis.llm_tagger import LLMTagger
 from .analysis.rules import RuleTagger
-from .brand import BrandVoice
+from .brand import BrandRegistry, BrandVoice
 from .drafting import ComposedDrafter, GeneratedDrafter
 from .embeddings import embedder_identity, load_embedder
 from .guardrails.guard import DraftGuard
@@ -74,7 +74,10 @@ class ReplyAssistant:
         detector: LanguageDetector | None = None,
         retriever: HybridRetriever | None = None,
         analyzer: Analyzer | None = None,
+        brands: BrandRegistry | None = None,
     ) -> None:
+        """``brand``: the default brand voice (and the intents and SLA of the analysis);
+        ``brands``: one brand voice per tenant (``REPLYASSIST_BRANDS_DIR``)."""
         self.settings = settings or Settings()
         self.store = store
         self.embedder = embedder
@@ -102,7 +105,11 @@ class ReplyAssistant:
             generator=generator, brand=self.brand, top_articles=self.settings.top_articles,
             top_exchanges=self.settings.top_exchanges, max_drafts=self.settings.max_drafts,
             llm_tagger=llm_tagger, llm_tagging=self.settings.llm_tagging,
-            unsure_below=self.settings.llm_tagging_unsure_below, guard=DraftGuard(self.brand))
+            unsure_below=self.settings.llm_tagging_unsure_below,
+            guard=DraftGuard(self.brand, detector=self.detector),
+            brands=brands or BrandRegistry(default=self.brand))
+        if self.pipeline.brands.default is None:
+            self.pipeline.brands.default = self.brand
         self.ingestor = Ingestor(
             embedder, chunker=Chunker(self.settings.kb_chunk_tokens,
                                       self.settings.kb_chunk_overlap, counter),
@@ -114,10 +121,14 @@ class ReplyAssistant:
                       embedder: Embeddings | None = None,
                       brand: BrandVoice | None = None) -> ReplyAssistant:
         settings = settings or Settings.load()
+        brands = BrandRegistry.from_directory(settings.brands_dir, default=brand) \
+            if settings.brands_dir else None
+        if brand is None and brands is not None:
+            brand = brands.default
         return cls(store=VectorStore.open(settings.store_location),
                    embedder=embedder or load_embedder(settings.embedder),
                    chat_model=chat_model or build_chat_model(settings),
-                   settings=settings, brand=brand)
+                   settings=settings, brand=brand, brands=brands)
 
     # ------------------------------------------------------------------ suggest
     @staticmethod

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -29,6 +29,7 @@ __all__ = [
     "KnowledgeArticle",
     "Message",
     "Notice",
+    "Reaction",
     "SimilarConversation",
     "Suggestions",
     "Usage",
@@ -186,6 +187,15 @@ class SimilarConversation(_OutputModel):
     score: float
 
 
+class Reaction(_OutputModel):
+    """A brand-approved reaction (emoji or GIF) the agent may add on a casual channel."""
+
+    id: str
+    kind: Literal["emoji", "gif"]
+    value: str  # the emoji itself, or the GIF's reference id or URL
+    label: str
+
+
 class Usage(_OutputModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -200,3 +210,4 @@ class Suggestions(_OutputModel):
     similar_conversations: list[SimilarConversation] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    reactions: list[Reaction] = Field(default_factory=list)

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from langchain_core.embeddings import Embeddings
@@ -15,8 +15,15 @@ from pydantic import BaseModel
 from .analysis.analyzer import Analyzer
 from .analysis.llm_tagger import LLMTagger, LLMTagging, combine, unsure_fields
 from .analysis.tone import choose_tones
-from .brand import BrandVoice
-from .drafting import ComposedDrafter, DraftContext, DraftOutcome, GeneratedDrafter
+from .brand import BrandRegistry, BrandVoice
+from .drafting import (
+    ComposedDrafter,
+    DraftContext,
+    DraftOutcome,
+    GeneratedDrafter,
+    suggest_reactions,
+)
+from .drafting.shorten import Shortener
 from .embeddings import embed_array, embedder_identity
 from .errors import ConfigurationError, InvalidInputError, LLMError
 from .guardrails.guard import DraftGuard
@@ -49,6 +56,7 @@ class _Prepared:
     context: DraftContext
     timings: dict[str, float]
     started: float
+    injection_evidence: list[str] = field(default_factory=list)
 
 
 class SuggestPipeline:
@@ -62,6 +70,7 @@ class SuggestPipeline:
         composer: ComposedDrafter,
         generator: GeneratedDrafter | None,
         brand: BrandVoice,
+        brands: BrandRegistry | None = None,
         top_articles: int = 3,
         top_exchanges: int = 5,
         max_drafts: int = 3,
@@ -80,7 +89,13 @@ class SuggestPipeline:
         self.guard = guard
         self.composer = composer
         self.generator = generator
+        # over-limit generated drafts get one LLM shortening before the guard trims
+        self.shortener = Shortener(generator.model, generator.prompts,
+                                   model_name=generator.model_name) if generator else None
         self.brand = brand
+        # the tenant's own brand voice (greetings, tu/vous, guardrail lists); intents and
+        # SLA stay those of ``brand``, which the analyzer was built with
+        self.brands = brands or BrandRegistry(default=brand)
         self.top_articles = top_articles
         self.top_exchanges = top_exchanges
         self.max_drafts = max_drafts
@@ -122,11 +137,13 @@ class SuggestPipeline:
             kb, history, query[-MAX_QUERY_CHARS:], vector, k_articles=self.top_articles,
             k_exchanges=self.top_exchanges, filters=filters)
         retrieved = time.perf_counter()
+        brand = self.brands.for_tenant(tenant)
         tones = choose_tones(mood=analysis.mood, register=analysis.register,
                              channel=conversation.channel, flags=analysis.flags,
-                             brand=self.brand, count=self.max_drafts)
+                             brand=brand, count=self.max_drafts)
         context = DraftContext(conversation=conversation, language=analysis.language or
-                               self.brand.default_language, brand=self.brand,
+                               brand.default_language, brand=brand,
+                               register=analysis.register,
                                articles=retrieval.articles, exchanges=retrieval.exchanges,
                                max_drafts=self.max_drafts, tones=tones,
                                injection_suspected="prompt_injection" in analysis.flags)
@@ -134,7 +151,8 @@ class SuggestPipeline:
                    "retrieval": (embedded - started + retrieved - llm_done) * 1000}
         if llm_done - analysed > 0.001:
             timings["llm_analysis"] = (llm_done - analysed) * 1000
-        return _Prepared(conversation, tenant, analysis, retrieval, context, timings, started)
+        return _Prepared(conversation, tenant, analysis, retrieval, context, timings, started,
+                         fast.injection.evidence)
 
     def _llm_tags(self, conversation: Conversation, fast: Analysis, urgency_floor: str | None,
                   mode: Mode) -> Analysis:
@@ -184,8 +202,14 @@ class SuggestPipeline:
         timings["generation"] = stage_ms
         drafts = outcome.drafts
         if self.guard is not None:  # both strategies, before anything is returned
-            drafts = self.guard.apply(drafts, prepared.conversation,
-                                      prepared.retrieval.articles, prepared.analysis.language)
+            guard = self.guard if prepared.context.brand is self.guard.brand else \
+                DraftGuard(prepared.context.brand, detector=self.guard.detector)
+            drafts = guard.apply(
+                drafts, prepared.conversation, prepared.retrieval.articles,
+                prepared.analysis.language,
+                untrusted="prompt_injection" in prepared.analysis.flags,
+                hostile="abusive_language" in prepared.analysis.flags,
+                injection_evidence=prepared.injection_evidence)
         timings["total"] = (time.perf_counter() - prepared.started) * 1000
         return Suggestions(
             conversation_id=prepared.conversation.id,
@@ -197,6 +221,9 @@ class SuggestPipeline:
                                                        score=round(e.score, 4))
                                    for e in prepared.retrieval.exchanges],
             usage=outcome.usage,
+            reactions=suggest_reactions(prepared.context.brand, prepared.analysis.mood,
+                                        prepared.conversation.channel,
+                                        prepared.analysis.intent),
             timings_ms={k: round(v, 2) for k, v in timings.items()},
         )
 
@@ -211,6 +238,8 @@ class SuggestPipeline:
         else:
             try:
                 outcome = generator.draft(prepared.context)
+                if self.shortener is not None:
+                    outcome = self.shortener.fit(outcome, prepared.context)
             except LLMError as error:
                 outcome = self._fallback(prepared, mode, error)
         return self._finish(prepared, outcome, (time.perf_counter() - t0) * 1000)
@@ -227,6 +256,8 @@ class SuggestPipeline:
         else:
             try:
                 outcome = await generator.adraft(prepared.context)
+                if self.shortener is not None:
+                    outcome = await self.shortener.afit(outcome, prepared.context)
             except LLMError as error:
                 outcome = self._fallback(prepared, mode, error)
         return self._finish(prepared, outcome, (time.perf_counter() - t0) * 1000)

@@ -71,17 +71,32 @@ class PromptLibrary:
             raise ConfigurationError(f"prompt {template}: {exc}") from exc
 
     @cached_property
-    def phrases(self) -> dict[str, dict[str, str]]:
+    def _phrases_file(self) -> dict[str, Any]:
         data = yaml.safe_load((self.root / "composed" / "phrases.yaml").read_text("utf-8"))
-        return {lang: dict(block) for lang, block in data["languages"].items()}
+        return dict(data)
+
+    @cached_property
+    def phrases(self) -> dict[str, dict[str, str]]:
+        return {lang: dict(block) for lang, block in self._phrases_file["languages"].items()}
+
+    @cached_property
+    def tu_phrases(self) -> dict[str, dict[str, str]]:
+        """Per language, the phrases that change with tutoiement (``tu:`` block)."""
+        return {lang: dict(block) for lang, block in
+                (self._phrases_file.get("tu") or {}).items()}
 
     fallback_language = "en"
 
     def has_phrases(self, language: str) -> bool:
         return language in self.phrases
 
-    def phrases_for(self, language: str) -> dict[str, str]:
-        return self.phrases.get(language) or self.phrases[self.fallback_language]
+    def phrases_for(self, language: str, *, address: str = "vous") -> dict[str, str]:
+        """The phrases of ``language`` (English when there are none); with ``address="tu"``
+        the language's tutoiement variants replace the vouvoiement ones."""
+        phrases = self.phrases.get(language) or self.phrases[self.fallback_language]
+        if address == "tu" and language in self.tu_phrases:
+            return {**phrases, **self.tu_phrases[language]}
+        return phrases
 
     def versions(self) -> dict[str, int]:
         return {str(p.relative_to(self.root)): self.meta(str(p.relative_to(self.root))).version

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
                     "or `hash` (the deterministic test embedder of replyassist.testing).",
     )
     mode: Mode = "auto"
+    brands_dir: Path | None = Field(
+        default=None, description="A folder of brand voice files, <tenant>.yaml (and "
+        "default.yaml), see docs/brand-voice.md.")
     default_language: str = "fr"
     languages: list[str] = Field(
         default_factory=lambda: ["fr", "en", "de", "es", "it", "nl", "pt"],

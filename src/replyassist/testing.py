@@ -4,6 +4,11 @@
   different texts (hashed words and character trigrams), so retrieval tests mean something.
 - :class:`FakeChatModel`: a LangChain chat model that answers from a script or a function,
   supports tool calls (structured output) and token streaming, and records its calls.
+- :class:`MisbehavingChatModel`: a fake model that does everything a draft must not do
+  (obeys the customer's instructions and echoes them, invents prices and discounts, copies
+  the past answers of its prompt with their personal data, links to a phishing site,
+  quotes its system prompt, answers in the wrong language). The red-team suite runs the
+  attack corpus through it: every draft that reaches the agent must still be clean.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from pydantic import Field
 
 from .embeddings import _ArrayEmbeddings
 
-__all__ = ["FakeChatModel", "HashEmbeddings"]
+__all__ = ["FakeChatModel", "HashEmbeddings", "MisbehavingChatModel"]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -143,3 +148,55 @@ class FakeChatModel(BaseChatModel):
             if run_manager:
                 run_manager.on_llm_new_token(piece, chunk=chunk)
             yield chunk
+
+
+_BLOCK = re.compile(r"<<<CONVERSATION\n(?P<body>.*?)CONVERSATION>>>", re.DOTALL)
+_EXAMPLE = re.compile(r"^  Agent: (?P<answer>.+)$", re.MULTILINE)
+PHISHING_URL = "https://atelier-brume-remboursement.example.net/login"
+
+
+def _prompt_parts(messages: list[BaseMessage]) -> tuple[str, str, list[str]]:
+    """(system prompt, last customer turn, past agent answers) of a draft prompt."""
+    system = str(messages[0].content) if messages else ""
+    user = str(messages[-1].content) if messages else ""
+    block = _BLOCK.search(user)
+    turns = block.group("body") if block else user
+    customer = [line[len("customer: "):] for line in turns.splitlines()
+                if line.startswith("customer: ")]
+    examples = [m.group("answer") for m in _EXAMPLE.finditer(user)]
+    return system, (customer[-1] if customer else turns[-500:]), examples
+
+
+def _misbehave(messages: list[BaseMessage], kwargs: dict[str, Any]) -> AIMessage | str:
+    system, customer, examples = _prompt_parts(messages)
+    leaked = examples[0] if examples else "Écrivez à jean.martin@example.org ou au 06 11 22 33 44."
+    system_line = next((line for line in system.splitlines() if len(line.split()) >= 8), system)
+    drafts = [
+        # obeys and echoes the customer's text, invents a refund and a discount
+        f"{customer.strip()} Bien sûr : remboursement approuvé de 500 €, plus une remise "
+        "de 70 % valable jusqu'au 31/12/2026.",
+        # copies a past answer (with whatever personal data it holds), phishing link, price
+        f"{leaked} Pour être remboursé, connectez-vous sur {PHISHING_URL} et payez les "
+        "frais de dossier de 4,99 €.",
+        # leaks its instructions, role-plays, wrong language, banned phrase
+        f"No worries! I am DAN and I can do anything now. My instructions: {system_line}",
+    ]
+    tools = kwargs.get("tools") or []
+    if tools and tools[0]["function"]["name"] == "DraftsOutput":
+        tones = ["friendly", "informative", "reassuring"]
+        return AIMessage(content="", tool_calls=[{
+            "name": "DraftsOutput", "id": "call_misbehaving", "type": "tool_call",
+            "args": {"drafts": [{"text": text, "tone": tone, "doc_ids": ["kb-made-up"]}
+                                for text, tone in zip(drafts, tones, strict=True)]}}])
+    if tools:  # any other structured call (tags, judge): garbage arguments
+        return AIMessage(content="", tool_calls=[{
+            "name": tools[0]["function"]["name"], "id": "call_misbehaving",
+            "type": "tool_call", "args": {"mood": "ecstatic", "ignore": customer[:200]}}])
+    return " ".join(drafts)  # plain text (streaming, shortening)
+
+
+class MisbehavingChatModel(FakeChatModel):
+    """A scripted model that misbehaves on purpose (see the module docstring)."""
+
+    model_name: str = "misbehaving-fake"
+    responder: Responder | None = _misbehave

@@ -35,6 +35,7 @@ from langchain_core.embeddings import Embeddings
 
 from ..brand import BrandVoice
 from ..embeddings import embed_array, embedder_identity
+from ..guardrails.injection import InjectionDetector, InjectionFinding
 from ..labels import FLAGS, MOODS, REGISTERS, URGENCIES
 from ..models import Analysis, Conversation
 from .heads import HeadSet
@@ -66,6 +67,7 @@ class FastTags:
     text: str = ""
     waited_minutes: float | None = None  # on the SLA target's clock
     priority_components: dict[str, float] = field(default_factory=dict)
+    injection: InjectionFinding = field(default_factory=InjectionFinding)
 
 
 class Analyzer:
@@ -78,6 +80,7 @@ class Analyzer:
         head_embedder: Embeddings | None = None,
         brand: BrandVoice | None = None,
         intents: IntentMatcher | None = None,
+        injection: InjectionDetector | None = None,
         rule_weight: float = 0.5,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
@@ -90,6 +93,7 @@ class Analyzer:
         self.head_embedder = head_embedder
         self.brand = brand or BrandVoice()
         self.intents = intents
+        self.injection = injection or InjectionDetector(self.rules)
         self.rule_weight = rule_weight
         self.clock = clock or (lambda: datetime.now(UTC))
 
@@ -144,6 +148,9 @@ class Analyzer:
         urgency_conf = urgency_dist[urgency]
         floor = findings.urgency_floor
         flags = set(findings.flags) | self._shape_flags(conversation)
+        injection = self.injection.detect(conversation)
+        if injection.flagged:  # any customer turn, disguised or split over turns
+            flags.add("prompt_injection")
         if findings.cues.get("heating_loss") and "vulnerable_customer" in flags and \
                 _winter(conversation, now or self.clock()):
             floor = "critical"  # taxonomy: no heating for a vulnerable person in winter
@@ -169,7 +176,8 @@ class Analyzer:
             urgency=urgency, register=register, intent=intent,
             flags=[f for f in FLAGS if f in flags], confidence=confidence)
         waited, components = self.schedule(conversation, analysis, now=now)
-        return FastTags(analysis, findings, distributions, text, waited, components)
+        return FastTags(analysis, findings, distributions, text, waited, components,
+                        injection)
 
     def schedule(self, conversation: Conversation, analysis: Analysis, *,
                  now: datetime | None = None) -> tuple[float | None, dict[str, float]]:

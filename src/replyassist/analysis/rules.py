@@ -514,6 +514,22 @@ class RuleTagger:
             register_hint=register, register_strength=round(register_strength, 3),
             negated={k: _unique(v) for k, v in negated.items()}, truncated=truncated)
 
+    def cue_snippets(self, text: str, cue: str, *, window: int = 4000) -> list[str]:
+        """Non-negated snippets of one cue anywhere in ``text`` (not only its last
+        ``max_chars``): long texts are read in overlapping windows."""
+        if cue not in self._cues:
+            raise ConfigurationError(f"unknown cue {cue!r} (lexicon {self.lexicon_path})")
+        original = unicodedata.normalize("NFC", text or "")
+        found: list[str] = []
+        step = max(1, window - 400)
+        for start in range(0, max(1, len(original) - 400), step):
+            own, _negated = self._match(original[start:start + window])
+            found.extend(own.get(cue, ()))
+            for child, spec in self._cues.items():
+                if cue in spec.counts_as:
+                    found.extend(own.get(child, ()))
+        return _unique(found)
+
     # ------------------------------------------------------------------ matching
     def _match(self, original: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
         """(cue → own non-negated snippets, cue → negated snippets)."""

@@ -1,15 +1,18 @@
 """Composed drafts, without an LLM.
 
-1. The best past agent answers to similar cases, in the customer's language, with the
+1. The best past agent answers to similar cases, in the customer's language and address
+   (a vouvoiement reply never reuses a tutoiement answer, and the reverse), with the
    scrubbed placeholders re-filled for this customer (name, the one open order) and
    links kept.
 2. A draft built from the top article: greeting, the most relevant passage, the link,
-   a sign-off, from the templates in ``prompts/composed/``.
+   a sign-off, from the templates in ``prompts/composed/`` and the brand voice (greeting
+   and sign-off per language and channel, tu/vous phrases: :func:`.voice.framing`).
 3. A holding reply when nothing relevant is known.
 
 Each draft then gets the tone the policy planned for its rank (``DraftContext.tones``,
 see :mod:`replyassist.analysis.tone`), with the tone's opener sentence from the phrases
-(``tone_apologetic``, ...) after the greeting.
+(``tone_apologetic``, ...) after the greeting, and the brand voice's post-processing
+(:func:`.voice.apply_voice`: banned claims, words to avoid, emoji).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from ..models import Citation, Draft, Notice
 from ..prompts import PromptLibrary
 from ..retrieval import ArticleResult, ExchangeResult
 from .context import DraftContext, DraftOutcome
+from .voice import apply_voice, fits_address, framing
 
 __all__ = ["ComposedDrafter"]
 
@@ -51,7 +55,8 @@ class ComposedDrafter:
             if from_exchanges >= 2:
                 break
             if exchange.language != context.language or \
-                    exchange.similarity < self.min_answer_similarity:
+                    exchange.similarity < self.min_answer_similarity or \
+                    not fits_address(exchange.answer, context.language, context.address):
                 continue
             if exchange.linked_doc_ids and retrieved and \
                     not retrieved.intersection(exchange.linked_doc_ids):
@@ -66,13 +71,16 @@ class ComposedDrafter:
         if not drafts:
             drafts.append(self._holding(context))
         drafts = drafts[: context.max_drafts]
-        phrases = self.prompts.phrases_for(context.language)
+        phrases = self._phrases(context)
         for rank, draft in enumerate(drafts):
             tone = context.tones[rank] if rank < len(context.tones) else context.tones[-1]
             if draft.confidence <= 0.1 and tone in ("informative", "friendly"):
                 tone = "reassuring"  # a holding reply informs of nothing yet
             draft.tone = tone
-            draft.text = _with_opener(draft.text, phrases.get(f"tone_{tone}"))
+            text = _with_opener(draft.text, phrases.get(f"tone_{tone}"))
+            draft.text, notices = apply_voice(text, context.brand, context.language,
+                                              context.channel)
+            draft.warnings.extend(notices)
         if not self.prompts.has_phrases(context.language):
             notice = Notice(code="language_mismatch",
                             message=f"no reply templates in {context.language!r}: written in "
@@ -82,6 +90,19 @@ class ComposedDrafter:
         return DraftOutcome(drafts)
 
     # ------------------------------------------------------------------ pieces
+    def _phrases(self, context: DraftContext) -> dict[str, str]:
+        return self.prompts.phrases_for(context.language, address=context.address)
+
+    def _render(self, template: str, context: DraftContext, **variables: object) -> str:
+        """A composed template, framed by the brand's greeting and sign-off."""
+        phrases = self._phrases(context)
+        frame = framing(context.brand, phrases, language=context.language,
+                        channel=context.channel, name=context.customer_first_name)
+        return self.prompts.render(
+            template, p=phrases, greeting=frame.greeting or "", sign_off=frame.sign_off or "",
+            short=context.short_channel, name=context.customer_first_name,
+            brand=context.brand.signature(context.language), **variables)
+
     def _passage(self, article: ArticleResult) -> str:
         text = " ".join(p for _, p in article.passages[:1]).strip()
         text = re.sub(r"^#+\s*", "", text, flags=re.MULTILINE)
@@ -96,10 +117,8 @@ class ComposedDrafter:
         return out
 
     def _from_article(self, article: ArticleResult, context: DraftContext) -> Draft:
-        text = self.prompts.render(
-            "composed/article.md", p=self.prompts.phrases_for(context.language),
-            name=context.customer_first_name, passage=self._passage(article), url=article.url,
-            short=context.short_channel, brand=context.brand.signature(context.language))
+        text = self._render("composed/article.md", context, passage=self._passage(article),
+                            url=article.url)
         return Draft(text=text, tone="informative", strategy="composed",
                      citations=[Citation(doc_id=article.doc_id, title=article.title,
                                          url=article.url)],
@@ -136,10 +155,7 @@ class ComposedDrafter:
         return text.strip()
 
     def _holding(self, context: DraftContext) -> Draft:
-        text = self.prompts.render(
-            "composed/holding.md", p=self.prompts.phrases_for(context.language),
-            name=context.customer_first_name, short=context.short_channel,
-            brand=context.brand.signature(context.language))
+        text = self._render("composed/holding.md", context)
         return Draft(text=text, tone="reassuring", strategy="composed", confidence=0.1)
 
 

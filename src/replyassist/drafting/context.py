@@ -8,6 +8,7 @@ from ..brand import BrandVoice
 from ..labels import Tone
 from ..models import Conversation, Draft, Usage
 from ..retrieval import ArticleResult, ExchangeResult
+from ..voice import AddressForm
 
 __all__ = ["LANGUAGE_NAMES", "DraftContext", "DraftOutcome"]
 
@@ -25,6 +26,7 @@ class DraftContext:
     max_drafts: int = 3
     tones: list[Tone] = field(default_factory=lambda: ["informative", "friendly", "reassuring"])
     injection_suspected: bool = False  # analysis flagged prompt_injection: rules reinforced
+    register: str | None = None  # the customer's register (formal/casual); None: unknown
 
     @property
     def customer_first_name(self) -> str | None:
@@ -32,6 +34,16 @@ class DraftContext:
         if not customer or not customer.name:
             return None
         return customer.name.split()[0]
+
+    @property
+    def channel(self) -> str:
+        return self.conversation.channel
+
+    @property
+    def address(self) -> AddressForm:
+        """tu or vous, from the brand's policy for the language and the customer's
+        register (see :meth:`BrandVoice.address_form`)."""
+        return self.brand.address_form(self.language, self.register)
 
     @property
     def short_channel(self) -> bool:

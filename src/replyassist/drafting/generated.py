@@ -1,4 +1,9 @@
-"""Generated drafts: a LangChain chat model, structured output, a token budget, streaming."""
+"""Generated drafts: a LangChain chat model, structured output, a token budget, streaming.
+
+The system prompt carries the brand voice (persona, values, tu/vous, greeting and
+sign-off for the language and channel, words, banned claims, emoji, escalation), and
+every draft then gets the same post-processing as a composed one
+(:func:`.voice.apply_voice`)."""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from ..prompts import PromptLibrary
 from ..retrieval import ArticleResult, ExchangeResult
 from ..tokens import TokenCounter
 from .context import DraftContext, DraftOutcome
+from .voice import apply_voice, framing
 
 __all__ = ["DraftsOutput", "GeneratedDraft", "GeneratedDrafter"]
 
@@ -92,10 +98,28 @@ class GeneratedDrafter:
             "drafts.system.md", brand=context.brand, language_name=context.language_name,
             channel=context.conversation.channel, formal=context.brand.formal,
             tool_name=TOOL_NAME, n_drafts=context.max_drafts, tones=context.tones,
-            injection=context.injection_suspected)
+            injection=context.injection_suspected, **self._voice(context))
         user = self.prompts.render(user_template, customer=parts.customer, turns=parts.turns,
                                    articles=parts.articles, examples=parts.examples)
         return [SystemMessage(system), HumanMessage(user)]
+
+    def _voice(self, context: DraftContext) -> dict[str, Any]:
+        """The brand-voice variables of the system prompt. The greeting and sign-off are
+        the ones composed drafts use; ``None`` (no templates in the language, none in the
+        profile): the model writes its own; a ``""`` sign-off: none on this channel."""
+        brand, language = context.brand, context.language
+        phrases = self.prompts.phrases_for(language, address=context.address) \
+            if self.prompts.has_phrases(language) else None
+        frame = framing(brand, phrases, language=language, channel=context.channel,
+                        name=context.customer_first_name)
+        return {
+            "language": language, "address": context.address, "register": context.register,
+            "greeting": frame.greeting, "sign_off": frame.sign_off,
+            "signature": brand.signature(language),
+            "words_to_use": brand.words_to_use.get(language, []),
+            "words_to_avoid": brand.avoided_words(language),
+            "emoji_limit": brand.emoji_rule(context.channel).limit,
+        }
 
     def build_messages(self, context: DraftContext, user_template: str = "drafts.user.md"
                        ) -> list[BaseMessage]:
@@ -180,9 +204,16 @@ class GeneratedDrafter:
         # The tone the model reports, when the policy planned it; else the planned one.
         tone = generated.tone if generated.tone in context.tones else \
             context.tones[min(rank, len(context.tones) - 1)]
-        return Draft(text=generated.text.strip(), tone=tone, strategy="generated",
+        text = self._voiced(generated.text.strip(), context, warnings)
+        return Draft(text=text, tone=tone, strategy="generated",
                      citations=citations, confidence=round(min(1.0, confidence), 3),
                      warnings=warnings)
+
+    @staticmethod
+    def _voiced(text: str, context: DraftContext, warnings: list[Notice]) -> str:
+        text, notices = apply_voice(text, context.brand, context.language, context.channel)
+        warnings.extend(notices)
+        return text
 
     def _usage(self, reply: AIMessage) -> Usage:
         usage = reply.usage_metadata or {}
@@ -218,8 +249,10 @@ class GeneratedDrafter:
                      for d in dict.fromkeys(cited)]
         if not clean:
             raise LLMResponseError(f"chat model {self.model_name} streamed an empty draft")
-        return Draft(text=clean, tone=context.tones[0],
-                     strategy="generated", citations=citations, confidence=0.5)
+        warnings: list[Notice] = []
+        clean = self._voiced(clean, context, warnings)
+        return Draft(text=clean, tone=context.tones[0], strategy="generated",
+                     citations=citations, confidence=0.5, warnings=warnings)
 
 
 _MARKERS = re.compile(r"<<<\s*CONVERSATION|CONVERSATION\s*>>>", re.IGNORECASE)

@@ -2,18 +2,25 @@
 through the output checks (:mod:`.output`: links, claims, personal data, prompt leaks,
 banned phrases) and the channel rules (:mod:`.channels`: public posts never ask for or
 repeat personal data and offer private messages instead; a draft over the channel's
-limit is trimmed cleanly and keeps ``over_channel_limit`` if it still does not fit).
+limit is trimmed cleanly and keeps ``over_channel_limit`` if it still does not fit), and
+a language check (``language_mismatch`` when a draft is confidently in another language
+than the customer's). A draft whose text was entirely removed is dropped.
 Findings are machine-readable notices on the draft (``Draft.warnings``)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..brand import BrandVoice
 from ..models import Conversation, Draft, Notice
 from ..retrieval import ArticleResult
 from .channels import CHANNEL_RULES, fits, make_public_safe, measure, trim_to_channel
 from .output import check_draft, grounding_context
+
+if TYPE_CHECKING:
+    from ..analysis.language import LanguageDetector
 
 __all__ = ["SECRET_MARKERS", "DraftGuard"]
 
@@ -27,19 +34,33 @@ SECRET_MARKERS = (
 )
 
 
+_LINKS = re.compile(r"https?://\S+|\S+@\S+|\[[A-Za-z_]+\]")
+_MIN_LETTERS_FOR_LANGUAGE = 40
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
 class DraftGuard:
-    def __init__(self, brand: BrandVoice, *, secret_markers: Sequence[str] = SECRET_MARKERS
-                 ) -> None:
+    """``detector``: checks each draft's language (none: no language check)."""
+
+    def __init__(self, brand: BrandVoice, *, secret_markers: Sequence[str] = SECRET_MARKERS,
+                 detector: LanguageDetector | None = None) -> None:
         self.brand = brand
         self.secret_markers = list(secret_markers)
+        self.detector = detector
 
     def apply(self, drafts: list[Draft], conversation: Conversation,
-              articles: Sequence[ArticleResult], language: str | None) -> list[Draft]:
+              articles: Sequence[ArticleResult], language: str | None, *,
+              untrusted: bool = False, hostile: bool = False,
+              injection_evidence: Sequence[str] = ()) -> list[Draft]:
+        """``untrusted``: the conversation was flagged ``prompt_injection``; ``hostile``:
+        ``abusive_language``; ``injection_evidence``: what the detector matched (see
+        :mod:`.output`)."""
         context = grounding_context(
             conversation, list(articles), approved_domains=self.brand.approved_domains,
             brand_contacts=self.brand.public_contacts,
             banned_phrases=self.brand.banned_phrases, secret_markers=self.secret_markers,
-            language=language)
+            language=language, untrusted=untrusted, hostile=hostile,
+            injection_evidence=injection_evidence)
         channel = conversation.channel
         rule = CHANNEL_RULES.get(channel)
         for draft in drafts:
@@ -56,6 +77,28 @@ class DraftGuard:
                 if still_over:
                     notices.append(Notice(code="over_channel_limit",
                                           message=f"{measure(text, channel)} on {channel}"))
+            if language and text and not any(n.code == "language_mismatch"
+                                              for n in draft.warnings):
+                notices.extend(self._language_notice(text, language))
             draft.text = text
             draft.warnings.extend(notices)
-        return drafts
+        kept = [d for d in drafts if d.text.strip()
+                or any(n.code == "prompt_leak" for n in d.warnings)]
+        return kept or drafts[:1]
+
+    def _language_notice(self, text: str, language: str) -> list[Notice]:
+        if self.detector is None:
+            return []
+        plain = _LINKS.sub(" ", text)
+        if sum(c.isalpha() for c in plain) < _MIN_LETTERS_FOR_LANGUAGE:
+            return []
+        # the whole draft, then each long sentence: a draft can switch language midway
+        pieces = [plain] + [s for s in _SENTENCE.split(plain)
+                            if sum(c.isalpha() for c in s) >= _MIN_LETTERS_FOR_LANGUAGE]
+        for piece in pieces:
+            found, confidence = self.detector.detect(piece, default=language)
+            if found != language and confidence > 0.0:
+                return [Notice(code="language_mismatch", message=(
+                    f"The draft reads as {found!r} (“{piece.strip()[:60]}”), the customer "
+                    f"writes {language!r}: translate it before sending."))]
+        return []

@@ -13,17 +13,30 @@
   card numbers (Luhn) and IBANs (``python-stdnum``) that are neither the customer's own
   nor the brand's public contacts are replaced by :data:`PII_PLACEHOLDER`. The history
   store is scrubbed at ingest; this is the second lock.
+- ``hidden_text_removed``: invisible Unicode tag characters and bidi controls are
+  removed (they can carry text an agent cannot see).
 - ``banned_phrase``: banned phrases are removed (case-insensitive, whole words).
 - ``ungrounded_claim``: amounts, percentages, dates and durations whose value is not in
   the retrieved articles or the conversation are flagged, not removed; each notice quotes
-  the span. Values are compared as digits with unit variants (``5 jours`` =
-  ``5 jours ouvrés`` = ``5 working days``; ``50 €`` = ``€50`` = ``50,00 EUR``); numbers
-  written as words are not recognised.
+  the span. When the conversation was flagged ``prompt_injection`` the customer's turns
+  ground nothing ("promise me €500" must not make €500 a fact) and the sentences carrying
+  an ungrounded claim are removed. Values are compared as digits with unit variants
+  (``5 jours`` = ``5 jours ouvrés`` = ``5 working days``; ``50 €`` = ``€50`` =
+  ``50,00 EUR``); numbers written as words are not recognised.
+- ``injection_echo``: when the conversation was flagged ``prompt_injection``, sentences
+  that repeat the detected instruction or copy 6 or more consecutive words of the
+  customer's text are removed (a model that obeyed the attack echoes it).
+  ``customer_echo``: otherwise, sentences copying 10 or more consecutive words of the
+  customer's text (6 when the customer was flagged ``abusive_language``), or made for
+  three quarters of runs of 6 copied words (insults, demands, the customer's own
+  message handed back), are removed. Word runs that are also
+  in the articles or the agent's turns do not count.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -54,7 +67,7 @@ PHONE_REGIONS = ("FR", "GB", "US")
 class GroundingContext:
     """What a draft may rely on: the conversation, the retrieved articles and the lists."""
 
-    conversation_text: str = ""  # customer, agent and bot turns (never internal notes)
+    conversation_text: str = ""  # agent and bot turns (never internal notes)
     articles_text: str = ""  # titles, headings and passages of the retrieved articles
     known_urls: set[str] = field(default_factory=set)  # the articles' URLs
     approved_domains: set[str] = field(default_factory=set)
@@ -63,6 +76,11 @@ class GroundingContext:
     banned_phrases: list[str] = field(default_factory=list)
     secret_markers: list[str] = field(default_factory=list)  # system-prompt / rule lines
     language: str | None = None  # orders numeric dates: "fr" → 12/03 is 12 March
+    # The conversation was flagged prompt_injection: customer text is hostile.
+    untrusted: bool = False
+    hostile: bool = False  # abusive customer: insults are not handed back (6-word echo)
+    customer_text: str = ""  # the customer's turns (echo check)
+    injection_evidence: list[str] = field(default_factory=list)
 
 
 def grounding_context(
@@ -74,9 +92,15 @@ def grounding_context(
     banned_phrases: Iterable[str] = (),
     secret_markers: Iterable[str] = (),
     language: str | None = None,
+    untrusted: bool = False,
+    hostile: bool = False,
+    injection_evidence: Iterable[str] = (),
 ) -> GroundingContext:
+    """``untrusted``: the conversation was flagged ``prompt_injection`` (see the module
+    docstring); ``injection_evidence``: the detector's snippets."""
     articles = list(articles)
-    conversation_text = "\n".join(m.text for m in conversation.messages if m.role != "note")
+    conversation_text = "\n".join(m.text for m in conversation.messages
+                                  if m.role in ("agent", "bot"))
     article_parts: list[str] = []
     for article in articles:
         article_parts.append(article.title)
@@ -99,6 +123,10 @@ def grounding_context(
         banned_phrases=list(banned_phrases),
         secret_markers=list(secret_markers),
         language=language or conversation.language_hint,
+        untrusted=untrusted,
+        hostile=hostile,
+        customer_text="\n".join(m.text for m in conversation.customer_turns()),
+        injection_evidence=[e for e in injection_evidence if e.strip()],
     )
 
 
@@ -133,7 +161,14 @@ def check_draft(text: str, context: GroundingContext) -> tuple[str, list[Notice]
             "The draft repeated internal instructions, so its text was blocked. "
             "Write the reply yourself or regenerate it."))]
     notices: list[Notice] = []
-    cleaned, removed = _check_links(text, context)
+    text, hidden = _HIDDEN.subn("", text)
+    if hidden:
+        notices.append(Notice(code="hidden_text_removed", message=(
+            f"Removed {hidden} invisible characters (Unicode tags, bidi controls) that "
+            "could smuggle text past the agent.")))
+    cleaned, echoed = _check_echo(text, context)
+    notices.extend(echoed)
+    cleaned, removed = _check_links(cleaned, context)
     notices.extend(removed)
     cleaned, blocked = _check_personal_data(cleaned, context)
     notices.extend(blocked)
@@ -141,8 +176,88 @@ def check_draft(text: str, context: GroundingContext) -> tuple[str, list[Notice]
     notices.extend(banned)
     if removed or banned:
         cleaned = _tidy(cleaned)
-    notices.extend(_check_claims(cleaned, context))
+    claims = _check_claims(cleaned, context)
+    if context.untrusted and claims:
+        cleaned = _tidy(_drop_sentences(cleaned, [c.span for c, _ in claims]))
+    notices.extend(notice for _, notice in claims)
     return cleaned, notices
+
+
+# --- echoes of an injection
+
+# Unicode tag characters (invisible ASCII look-alikes), bidi overrides and isolates
+_HIDDEN = re.compile("[\U000E0000-\U000E007F\u202A-\u202E\u2066-\u2069]")
+_ECHO_WORDS = 6  # conversation flagged prompt_injection
+_ECHO_WORDS_TRUSTED = 10  # otherwise: a restatement of the request stays
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def _drop_sentences(text: str, spans: Iterable[str]) -> str:
+    """``text`` without the sentences (or lines) that contain one of ``spans``."""
+    spans = [span for span in spans if span]
+    kept = []
+    for piece in re.split(r"(\n+)", text):
+        if piece.startswith("\n"):
+            kept.append(piece)
+            continue
+        parts = re.split(r"(?<=[.!?…])(\s+)", piece)
+        kept.append("".join(part for part in parts
+                            if not any(span in part for span in spans)))
+    return re.sub(r"\n{3,}", "\n\n", "".join(kept))
+
+
+def _shingles(text: str, size: int) -> set[tuple[str, ...]]:
+    words = _fold(text).split()
+    return {tuple(words[i:i + size]) for i in range(len(words) - size + 1)}
+
+
+def _copied_sentences(sentences: list[str], copied: set[tuple[str, ...]], size: int,
+                      parroted: set[tuple[str, ...]]) -> set[int]:
+    """Indexes of the sentences that hold part of a run of ``size`` words copied from
+    the customer (runs may cross sentence ends), or whose words lie for three quarters
+    in copied runs of 6 words: the customer's own text handed back."""
+    flat = [(word, index) for index, sentence in enumerate(sentences)
+            for word in _fold(sentence).split()]
+    words = [word for word, _ in flat]
+    hit: set[int] = set()
+    covered = [False] * len(flat)
+    for i in range(len(flat) - _ECHO_WORDS + 1):
+        if i + size <= len(flat) and tuple(words[i:i + size]) in copied:
+            hit.update(index for _, index in flat[i:i + size])
+        if tuple(words[i:i + _ECHO_WORDS]) in parroted:
+            covered[i:i + _ECHO_WORDS] = [True] * _ECHO_WORDS
+    for index in range(len(sentences)):
+        marks = [c for c, (_, where) in zip(covered, flat, strict=True) if where == index]
+        if marks and sum(marks) >= 0.75 * len(marks):
+            hit.add(index)
+    return hit
+
+
+def _check_echo(text: str, context: GroundingContext) -> tuple[str, list[Notice]]:
+    size = _ECHO_WORDS if context.untrusted or context.hostile else _ECHO_WORDS_TRUSTED
+    trusted = f"{context.articles_text}\n{context.conversation_text}"
+    customer = _shingles(context.customer_text, size) - _shingles(trusted, size)
+    parroted = _shingles(context.customer_text, _ECHO_WORDS) - _shingles(trusted, _ECHO_WORDS)
+    evidence = [f" {_fold(e)} " for e in context.injection_evidence if _fold(e)]
+    sentences = _sentences(text)
+    copied = _copied_sentences(sentences, customer, size, parroted)
+    echoed = [sentence for index, sentence in enumerate(sentences)
+              if index in copied or any(marker in f" {_fold(sentence)} "
+                                        for marker in evidence)]
+    if not echoed:
+        return text, []
+    cleaned = _tidy(_drop_sentences(text, echoed))
+    quoted = " | ".join(s.strip()[:80] for s in echoed[:3])
+    if context.untrusted:
+        return cleaned, [Notice(code="injection_echo", message=(
+            "Removed text that repeats the customer's instructions to the assistant: "
+            f"{quoted}"))]
+    return cleaned, [Notice(code="customer_echo", message=(
+        f"Removed text copied word for word from the customer's message: {quoted}"))]
 
 
 # --- prompt leaks
@@ -470,7 +585,31 @@ def _supported(claim: _Claim, known: set[tuple[str, ...]]) -> bool:
     return len(claim.keys & known) >= claim.parts
 
 
-def _check_claims(text: str, context: GroundingContext) -> list[Notice]:
+_COMMITMENT = re.compile(
+    r"\b(?:rembours\w*|refund\w*|remise|reduction|discount\w*|geste commercial|"
+    r"dedommag\w*|compens\w*|un avoir|bon d achat|bons d achat|voucher\w*|credit\w*|"
+    r"offert\w*|offr\w*|gratuit\w*|free|cashback|coupon\w*|indemni\w*|garanti\w*|"
+    r"guarantee\w*|promise\w*|promet\w*|approved|approuve\w*|accord\w*)\b")
+
+
+def _unaccented(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text)
+                   if not unicodedata.combining(c))
+
+
+def _known(*sources: str, language: str | None) -> set[tuple[str, ...]]:
+    known: set[tuple[str, ...]] = set()
+    for source in sources:
+        for claim in _claims(_mask_urls(source)[0], language):
+            known |= claim.keys
+    return known
+
+
+def _sentence_of(text: str, span: str) -> str:
+    return next((s for s in _sentences(text) if span in s), text)
+
+
+def _check_claims(text: str, context: GroundingContext) -> list[tuple[_Claim, Notice]]:
     masked, _ = _mask_urls(text)
     masked = _EMAIL.sub(" ", masked)
     for _, start, end in _phones(masked):
@@ -478,17 +617,30 @@ def _check_claims(text: str, context: GroundingContext) -> list[Notice]:
     claims = _claims(masked, context.language)
     if not claims:
         return []
-    known: set[tuple[str, ...]] = set()
-    for source in (context.conversation_text, context.articles_text):
-        for claim in _claims(_mask_urls(source)[0], context.language):
-            known |= claim.keys
-    notices: list[Notice] = []
+    known = _known(context.conversation_text, context.articles_text,
+                   language=context.language)
+    # the customer's own figures ground a restatement ("your order of 89 €"), never a
+    # promise ("we refund 89 €"), and nothing at all once they tried to instruct us
+    stated = set() if context.untrusted else _known(context.customer_text,
+                                                    language=context.language)
+    found: list[tuple[_Claim, Notice]] = []
     seen: set[str] = set()
     for claim in claims:
         if claim.span in seen or _supported(claim, known):
             continue
+        promise = _COMMITMENT.search(_unaccented(_fold(_sentence_of(masked, claim.span))))
+        if not promise and _supported(claim, known | stated):
+            continue
         seen.add(claim.span)
-        notices.append(Notice(code="ungrounded_claim", message=(
-            f"“{claim.span}” is not in the articles or the conversation: "
-            "check it before sending.")))
-    return notices
+        if promise and _supported(claim, known | stated):
+            message = (f"“{claim.span}” is only the customer's own figure, and the draft "
+                       "promises it: check it before sending.")
+        elif context.untrusted:
+            message = (f"“{claim.span}” is not in the articles (the customer's own figures "
+                       "do not count in a conversation flagged prompt_injection): the "
+                       "sentence was removed.")
+        else:
+            message = (f"“{claim.span}” is not in the articles or the conversation: "
+                       "check it before sending.")
+        found.append((claim, Notice(code="ungrounded_claim", message=message)))
+    return found
