@@ -314,3 +314,58 @@ def test_suggestions_carry_reactions_in_the_contract():
     schema = Suggestions.model_json_schema()
     assert "reactions" in schema["properties"] and "reactions" not in schema["required"]
     assert set(schema["$defs"]["Reaction"]["properties"]) == {"id", "kind", "value", "label"}
+
+
+# ------------------------------------------------------------------ wired in the pipeline
+
+
+def test_each_tenant_gets_its_own_voice_in_suggestions(tmp_path, settings, detector):
+    from replyassist import ReplyAssistant, VectorStore
+    from replyassist.testing import HashEmbeddings
+
+    other = BrandVoice.model_validate({
+        "name": "Maison Lune", "default_language": "fr",
+        "address": {"fr": {"form": "tu"}},
+        "greetings": {"fr": {"default": "Salut {name} !"}},
+        "sign_offs": {"fr": {"default": "{brand}", "email": "À bientôt,\n{brand}"}},
+        "sign_off": {"fr": "L'équipe Maison Lune"}})
+    default = BrandVoice.from_yaml(sample_path("brand.yaml"))
+    assistant = ReplyAssistant(
+        store=VectorStore.open(tmp_path / "store"), embedder=HashEmbeddings(),
+        settings=settings, brand=default, detector=detector,
+        brands=BrandRegistry({"maison-lune": other}, default=default))
+    text = "Bonjour, je voudrais savoir où en est ma commande s'il vous plaît"
+    lune = assistant.suggest(conversation(text, channel="email", tenant="maison-lune"),
+                             mode="composed")
+    brume = assistant.suggest(conversation(text, channel="email"), mode="composed")
+    assert all(d.text.startswith("Salut Kate") and "Maison Lune" in d.text
+               for d in lune.drafts)
+    assert all("Maison Lune" not in d.text for d in brume.drafts)
+
+
+def test_reactions_reach_the_suggestions(sample_assistant):
+    happy = sample_assistant.suggest(conversation(
+        "Merci beaucoup, le plaid est arrivé et il est magnifique, je l'adore !!",
+        channel="messenger"), mode="composed")
+    angry = sample_assistant.suggest(conversation(
+        "C'est inadmissible, trois semaines sans colis et personne ne répond !!!",
+        channel="messenger"), mode="composed")
+    assert happy.analysis.mood == "positive" and happy.reactions
+    assert angry.reactions == []
+
+
+def test_brands_dir_setting_loads_one_profile_per_tenant(tmp_path):
+    from replyassist import ReplyAssistant, Settings
+    from replyassist.testing import HashEmbeddings
+
+    brands = tmp_path / "brands"
+    brands.mkdir()
+    (brands / "maison-lune.yaml").write_text("name: Maison Lune\n", encoding="utf-8")
+    (brands / "default.yaml").write_text(
+        sample_path("brand.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    settings = Settings(store=str(tmp_path / "store"), embedder="hash", brands_dir=brands,
+                        analysis_embedder="off", llm_tagging="off")
+    assistant = ReplyAssistant.from_settings(settings, embedder=HashEmbeddings())
+    assert assistant.brand.name == "Atelier Brume"
+    assert assistant.pipeline.brands.for_tenant("maison-lune").name == "Maison Lune"
+    assert assistant.pipeline.brands.for_tenant("unknown").name == "Atelier Brume"

@@ -209,3 +209,17 @@ def test_a_failed_shortening_falls_back_to_a_clean_trim(make_assistant) -> None:
     assert draft.strategy == "generated" and "shortened" not in {w.code for w in draft.warnings}
     assert fits(draft.text, "twitter") or "over_channel_limit" in {
         w.code for w in draft.warnings}
+
+
+def test_internal_notes_never_reach_the_llm_or_a_draft(make_assistant) -> None:
+    drafts = {"drafts": [{"text": "Bonjour Kate, nous regardons votre commande.",
+                          "tone": "informative", "doc_ids": []}]}
+    model = FakeChatModel(responses=[drafts])
+    assistant = make_assistant(chat_model=model)
+    data = conversation("Où est ma commande ?")
+    data["messages"].append({"role": "note", "text": "VIP-SECRET-NOTE geste de 40 € ok"})
+    data["messages"].append({"role": "customer", "text": "Merci de me répondre vite"})
+    result = assistant.suggest(data, mode="generated")
+    prompt = " ".join(str(m.content) for m in model.calls[0])
+    assert "VIP-SECRET-NOTE" not in prompt
+    assert all("VIP-SECRET-NOTE" not in d.text for d in result.drafts)
