@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -212,6 +213,7 @@ class SuggestPipeline:
                 injection_evidence=prepared.injection_evidence)
         timings["total"] = (time.perf_counter() - prepared.started) * 1000
         return Suggestions(
+            suggestion_id=uuid.uuid4().hex,
             conversation_id=prepared.conversation.id,
             analysis=prepared.analysis,
             drafts=drafts,
