@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE = 1
 export TRANSFORMERS_OFFLINE = 1
 export TOKENIZERS_PARALLELISM = false
 
-.PHONY: demo test lint eval train bench clean chromium
+.PHONY: demo test lint eval train bench clean chromium postgres
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,15 @@ chromium:
 	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) \
 	  apt-get install -y -q chromium; }
 
-test: $(VENV)/.installed $(VENV)/.llm-server chromium
+# PostgreSQL (initdb, pg_ctl) for the feedback store's tests: tests/postgres.py starts a
+# throwaway cluster on 127.0.0.1 (as the `postgres` user when run as root).
+postgres:
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) \
+	  apt-get install -y -q postgresql; }
+
+test: $(VENV)/.installed $(VENV)/.llm-server chromium postgres
 	$(PY) -m pytest
 
 DATA ?= ../shared/data

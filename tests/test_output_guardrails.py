@@ -208,3 +208,13 @@ def test_grounding_context_from_conversation_and_articles():
              "ou au 07911 123456.")
     assert check_draft(draft, context) == (draft, [])
     assert _codes(check_draft("Un geste de 30 € ?", context)[1]) == ["ungrounded_claim"]
+
+
+def test_tidying_keeps_links_and_sentence_starts() -> None:
+    from replyassist.guardrails.output import _check_banned, _tidy
+
+    text, _ = _check_banned("Bonjour Kate ! Pas de souci, le manteau arrive demain.",
+                            ["pas de souci"])
+    assert _tidy(text) == "Bonjour Kate ! Le manteau arrive demain."
+    assert _tidy("Voici le lien :\nhttps://aide.example/fr/x\nmerci") == \
+        "Voici le lien :\nhttps://aide.example/fr/x\nMerci"

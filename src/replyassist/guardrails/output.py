@@ -453,12 +453,17 @@ def _tidy(text: str) -> str:
     text = re.sub(r"\(\s*\)|\[\s*\]|<\s*>", "", text)
     text = re.sub(r"([,;:])(?:[^\S\n]*[,;:.])+", lambda m: m.group(0)[-1], text)
     text = re.sub(r"[^\S\n]+([,.])", r"\1", text)
-    text = re.sub(r"(^|[.!?\n][^\S\n]*)[,;:][^\S\n]*", r"\1", text)
+    # a removal right after a sentence end leaves ", le": drop the comma, keep one space
+    # and start the sentence with a capital
+    text = re.sub(r"(^|[.!?\n])[^\S\n]*[,;:][^\S\n]*(\w?)",
+                  lambda m: m.group(1) + (" " if m.group(1) in ".!?" else "")
+                  + m.group(2).upper(), text)
     text = re.sub(r"[^\S\n]{2,}", " ", text)
     text = re.sub(r"[^\S\n]+$", "", text, flags=re.MULTILINE)
     # a removal at the start of the text or of a line leaves a lower-case first word
-    return re.sub(r"(?m)^([^\S\n]*)(\w)", lambda m: m.group(1) + m.group(2).upper(),
-                  text.strip())
+    # (not a line that starts with a link or an e-mail address)
+    return re.sub(r"(?m)^([^\S\n]*)(\w)(?![\w.+-]*(?::/|@))",
+                  lambda m: m.group(1) + m.group(2).upper(), text.strip())
 
 
 # --- claims: amounts, percentages, dates, durations
