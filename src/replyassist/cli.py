@@ -355,5 +355,29 @@ def schema(
     typer.echo(f"wrote {len(schemas)} schemas to {out}")
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    store: StoreOpt = None,
+    keys_file: Annotated[Path | None, typer.Option(
+        "--keys-file", help="API keys (YAML/JSON); default: REPLYASSIST_API_KEYS(_FILE).")]
+    = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Run the HTTP API (docs/api.md): /v1/suggest, /v1/suggest/stream, /v1/rewrite, …"""
+    from .api.serve import app_from_env
+    from .api.serve import serve as run
+
+    try:
+        api = app_from_env(store=store, keys_file=keys_file, config_file=config)
+    except ReplyAssistError as error:
+        raise _fail(error) from error
+    if not api.state.config.keys:
+        typer.echo("warning: no API keys configured; every /v1 request will get 401",
+                   err=True)
+    run(api, host=host, port=port)
+
+
 def main() -> None:
     app()
