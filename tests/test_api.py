@@ -559,3 +559,20 @@ def test_serve_command_is_registered() -> None:
     result = CliRunner().invoke(app, ["serve", "--help"])
     assert result.exit_code == 0
     assert "--keys-file" in result.output and "--port" in result.output
+
+
+async def test_serve_demo_serves_the_sample_brand_with_a_demo_key(tmp_path, monkeypatch):
+    from replyassist.api.serve import demo_app
+
+    monkeypatch.setenv("REPLYASSIST_EMBEDDER", "hash")
+    monkeypatch.setenv("REPLYASSIST_ANALYSIS_EMBEDDER", "off")
+    app = demo_app(tmp_path / "store")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app),
+                                 base_url="http://api") as client:
+        key = (await client.get("/demo/config")).json()["key"]
+        assert key and (await client.get("/demo")).status_code == 200
+        response = await client.post(
+            "/v1/suggest", headers={"Authorization": f"Bearer {key}"},
+            json=conversation("Bonjour, je voudrais échanger mon pull contre une taille M"))
+        assert response.status_code == 200
+        assert response.json()["articles"]  # the sample knowledge base was ingested

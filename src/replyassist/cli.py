@@ -364,11 +364,23 @@ def serve(
         "--keys-file", help="API keys (YAML/JSON); default: REPLYASSIST_API_KEYS(_FILE).")]
     = None,
     config: ConfigOpt = None,
+    demo: Annotated[bool, typer.Option(
+        "--demo", help="Serve the sample brand (ingested into a temporary store) with a "
+        "demo key: open /demo.")] = False,
 ) -> None:
     """Run the HTTP API (docs/api.md): /v1/suggest, /v1/suggest/stream, /v1/rewrite, …"""
-    from .api.serve import app_from_env
+    from .api.serve import app_from_env, demo_app
     from .api.serve import serve as run
 
+    if demo:
+        with tempfile.TemporaryDirectory(prefix="replyassist-serve-demo-") as tmp:
+            try:
+                api = demo_app(Path(tmp) / "store", config_file=config)
+            except ReplyAssistError as error:
+                raise _fail(error) from error
+            typer.echo(f"demo: open http://{host}:{port}/demo", err=True)
+            run(api, host=host, port=port)
+        return
     try:
         api = app_from_env(store=store, keys_file=keys_file, config_file=config)
     except ReplyAssistError as error:
