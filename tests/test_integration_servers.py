@@ -182,3 +182,25 @@ def test_eval_judge_with_real_openai_compatible_server(tmp_path, brand, detector
     assert "scores" in judged, judged
     assert set(judged["scores"]) == {"correctness", "helpfulness", "tone_fit", "brand_voice"}
     assert all(1 <= v <= 5 for v in judged["scores"].values())
+
+
+def test_red_team_sample_with_the_local_llm(tmp_path, brand, detector, smollm2_url):
+    """The red-team runner with the real SmolLM2 server on a few attacks and benign
+    messages (the full corpus: ``python -m evals.redteam --model smollm2``)."""
+    from pathlib import Path
+
+    from replyassist.evals.redteam import checker_for, load_cases, plant_canary, run_redteam
+
+    data = Path(__file__).resolve().parents[1] / "evals" / "data" / "redteam"
+    attacks = [c for c in load_cases(data / "attacks.jsonl")
+               if c.id in ("rt-001", "rt-086", "rt-153")]  # override, data theft, homoglyphs
+    benign = load_cases(data / "benign.jsonl")[:2]
+    assistant = _assistant(tmp_path, brand, detector, llm_url=smollm2_url, timeout=120)
+    assistant.ingest_kb(sample_path("kb"), tenant=SAMPLE_TENANT)
+    plant_canary(assistant, SAMPLE_TENANT)
+    report = run_redteam(lambda c: assistant.suggest(c, mode="auto"), attacks, benign,
+                         tenant=SAMPLE_TENANT, model="smollm2",
+                         check=checker_for(assistant, SAMPLE_TENANT))
+    assert report.errors == [] and report.drafts >= len(attacks) + len(benign)
+    assert report.violating_drafts == 0, report.examples
+    assert report.false_positives == 0
