@@ -14,8 +14,8 @@ that disguised attempts are seen too:
   look-alikes mapped to Latin letters, leetspeak inside
   words mixing letters and digits (``1gn0r3``), letters spaced or dotted out
   (``i g n o r e``, ``ig.no.re``);
-- base64 payloads (decoded when they are mostly printable text) and ROT13 when the
-  message names it.
+- base64 payloads (decoded when they are mostly printable text), and ROT13 or reversed
+  text when the message names it.
 
 Internal notes (``role: note``), agent and bot turns are never scanned: they are not
 written by the customer.
@@ -65,6 +65,8 @@ _SEPARATOR = re.compile(r"[ .\-_*·|/]")
 _INNER_PUNCT = re.compile(r"(?<=[^\W\d_])[.*_·|](?=[^\W\d_])")
 _BASE64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/=])")
 _TAGS = re.compile("[\U000E0020-\U000E007E]")
+_REVERSED_NAMED = re.compile(r"\b(?:a l'envers|à l'envers|backwards|reversed|in reverse)\b",
+                             re.IGNORECASE)
 _ROT13_NAMED = re.compile(r"\brot[\s-]?13\b", re.IGNORECASE)
 
 
@@ -109,6 +111,8 @@ def _decoded_payloads(text: str) -> list[str]:
             payloads.append(decoded)
     if _ROT13_NAMED.search(text):
         payloads.append(codecs.decode(text, "rot13"))
+    if _REVERSED_NAMED.search(text):
+        payloads.append(text[::-1])
     return payloads
 
 
