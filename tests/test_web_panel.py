@@ -21,6 +21,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -272,6 +273,9 @@ def test_demo_streams_inserts_rewrites_and_sends_feedback(served_demo, page_at, 
                                                           shot):
     page = page_at(1280)
     before = len(feedback_records())
+    # the browser's clock starts 20 min after the customer's last message (c-101), so the
+    # countdown shows minutes and seconds whatever the day the test runs
+    page.clock.install(time=datetime(2026, 11, 23, 21, 18, tzinfo=UTC))
     page.goto(f"{served_demo}/demo?lang=en&conversation=c-101")
 
     # analysis chips with confidence, SLA countdown, the streamed draft, cited articles
