@@ -287,6 +287,9 @@ def main(argv: list[str] | None = None) -> int:
         assistant = make_assistant(store, embedder, tenant=TENANT)
         with Stopwatch() as detector_load:  # one-time model load, like the embedder's
             assistant.detector.detect("Bonjour, je voudrais échanger mon pull.")
+            assistant.detector.detect("Bonjour, je voudrais échanger mon pull contre une "
+                                      "taille au-dessus, il est trop petit aux épaules et "
+                                      "aux bras. Merci d'avance pour votre aide !")
         k_texts = chunk_texts(articles, assistant.settings)
         h_texts = exchange_texts(conversations)
         for rep in range(args.repeats):

@@ -18,6 +18,9 @@ __all__ = ["PLACEHOLDERS", "PIIScrubber", "ScrubResult"]
 PLACEHOLDERS = ("[EMAIL]", "[PHONE]", "[CARD]", "[HANDLE]", "[ORDER_ID]", "[NAME]")
 
 _DIGIT = re.compile(r"\d")
+_NON_DIGIT = re.compile(r"\D")
+_NAME_RUN = re.compile(r"\[NAME\](?:\s+\[NAME\])+")
+_URL_SLOT = re.compile(r"\x00(\d+)\x00")
 _URL = re.compile(r"https?://[^\s<>\"')\]]+", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _CARD = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
@@ -86,7 +89,7 @@ class PIIScrubber:
         if "@" in out:
             out = sub(_EMAIL, "[EMAIL]", out)
         if _DIGIT.search(out):
-            out = sub(_CARD, "[CARD]", out, lambda s: _luhn_ok(re.sub(r"\D", "", s)))
+            out = sub(_CARD, "[CARD]", out, lambda s: _luhn_ok(_NON_DIGIT.sub("", s)))
             out = sub(_PHONE, "[PHONE]", out)
         if "@" in out:
             out = sub(_HANDLE, "[HANDLE]", out)
@@ -95,8 +98,10 @@ class PIIScrubber:
         for name in names or []:
             for part in _name_parts(name):
                 out = sub(_name_pattern(part), "[NAME]", out)
-        out = re.sub(r"\[NAME\](?:\s+\[NAME\])+", "[NAME]", out)
-        out = re.sub(r"\x00(\d+)\x00", lambda m: urls[int(m.group(1))], out)
+        if names:
+            out = _NAME_RUN.sub("[NAME]", out)
+        if urls:
+            out = _URL_SLOT.sub(lambda m: urls[int(m.group(1))], out)
         return ScrubResult(out, found)
 
 
@@ -106,6 +111,6 @@ def _name_pattern(part: str) -> re.Pattern[str]:
 
 
 def _name_parts(name: str) -> list[str]:
-    parts = [p for p in re.split(r"\s+", name.strip()) if len(p) >= 2]
+    parts = [p for p in name.split() if len(p) >= 2]
     full = name.strip()
     return ([full] if len(parts) > 1 else []) + parts
