@@ -211,10 +211,10 @@ def test_grounding_context_from_conversation_and_articles():
 
 
 def test_tidying_keeps_links_and_sentence_starts() -> None:
-    from replyassist.guardrails.output import _check_banned, _tidy
+    from replyassist.guardrails.output import _check_banned, tidy
 
     text, _ = _check_banned("Bonjour Kate ! Pas de souci, le manteau arrive demain.",
                             ["pas de souci"])
-    assert _tidy(text) == "Bonjour Kate ! Le manteau arrive demain."
-    assert _tidy("Voici le lien :\nhttps://aide.example/fr/x\nmerci") == \
+    assert tidy(text) == "Bonjour Kate ! Le manteau arrive demain."
+    assert tidy("Voici le lien :\nhttps://aide.example/fr/x\nmerci") == \
         "Voici le lien :\nhttps://aide.example/fr/x\nMerci"

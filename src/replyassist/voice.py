@@ -209,9 +209,9 @@ class Escalation(_Part):
 @cache
 def _emoji_pattern() -> re.Pattern[str]:
     # guardrails imports brand, which imports this module: import on first use
-    from .guardrails.channels import _EMOJI
+    from .guardrails.channels import EMOJI
 
-    return _EMOJI
+    return EMOJI
 
 
 class ReactionSpec(Reaction):

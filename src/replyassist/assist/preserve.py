@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..guardrails.channels import _CLOSING, _split_sign_off
+from ..guardrails.channels import CLOSING, split_sign_off
 
 __all__ = ["Missing", "Protected", "missing", "protected", "restore", "split_signature"]
 
@@ -36,7 +36,7 @@ def split_signature(text: str) -> tuple[str, str]:
     for index in range(len(lines) - 1, -1, -1):
         if _DELIMITER.match(lines[index]) and len(lines) - index <= 8:
             return "\n".join(lines[:index]).rstrip(), "\n".join(lines[index:]).strip()
-    body, block = _split_sign_off(text.rstrip())
+    body, block = split_sign_off(text.rstrip())
     if block:
         return body, block
     paragraphs = re.split(r"\n[ \t]*\n", text.rstrip())
@@ -68,7 +68,7 @@ def identity_lines(signature: str) -> list[str]:
     """The lines of a signature block that say who writes (not the closing formula,
     which a change of tone or a translation may reword)."""
     return [line.strip() for line in signature.split("\n")
-            if line.strip() and not _DELIMITER.match(line) and not _CLOSING.match(line.strip())]
+            if line.strip() and not _DELIMITER.match(line) and not CLOSING.match(line.strip())]
 
 
 def quoted_blocks(text: str) -> list[str]:
@@ -157,8 +157,8 @@ def restore(kept: Protected, text: str, lost: Missing) -> str:
     quotations are not: see :func:`missing` afterwards)."""
     body, signature = split_signature(text)
     if lost.identity:
-        closing = [line for line in signature.split("\n") if _CLOSING.match(line.strip())] \
-            or [line for line in kept.signature.split("\n") if _CLOSING.match(line.strip())]
+        closing = [line for line in signature.split("\n") if CLOSING.match(line.strip())] \
+            or [line for line in kept.signature.split("\n") if CLOSING.match(line.strip())]
         signature = "\n".join([*closing, *kept.identity])
     if lost.urls:  # at the end of the body (not at a line start: tidying capitalises)
         body = body.rstrip() + " " + " ".join(lost.urls)

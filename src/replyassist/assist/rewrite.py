@@ -27,9 +27,9 @@ from ..guardrails.channels import fits, get_rule, over_limit_notice, trim_to_cha
 from ..guardrails.guard import SECRET_MARKERS
 from ..guardrails.output import (
     GroundingContext,
-    _personal_values,
     check_draft,
     grounding_context,
+    personal_values,
 )
 from ..llm import map_llm_errors
 from ..models import Conversation, Notice
@@ -148,7 +148,7 @@ def _guard_context(assistant: ReplyAssistant, plan: _Plan) -> GroundingContext:
             language=plan.language)
     context.known_urls |= set(urls(request.text))
     context.conversation_text = f"{context.conversation_text}\n{request.text}"
-    context.customer_values |= _personal_values(request.text)
+    context.customer_values |= personal_values(request.text)
     return context
 
 

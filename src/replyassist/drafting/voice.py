@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from ..analysis.rules import fold_text
 from ..brand import BrandVoice
-from ..guardrails.channels import _EMOJI, _protected, _sentence_spans, get_rule
-from ..guardrails.output import _tidy
+from ..guardrails.channels import EMOJI, get_rule, protected_spans, sentence_spans
+from ..guardrails.output import tidy
 from ..models import Notice
 from ..voice import AddressForm, AvoidWord
 
@@ -78,7 +78,7 @@ def apply_voice(text: str, brand: BrandVoice, language: str, channel: str
     text, dropped = _replace_avoided(text, brand.avoided_words(language))
     text, capped = _cap_emoji(text, brand.emoji_rule(channel).limit)
     if removed or dropped or capped:
-        text = re.sub(r"\n{3,}", "\n\n", _tidy(text))
+        text = re.sub(r"\n{3,}", "\n\n", tidy(text))
     return text, notices
 
 
@@ -89,7 +89,7 @@ def _find(phrase: str, text: str) -> list[tuple[int, int]]:
         return []
     pattern = (r"(?<!\w)" if re.match(r"\w", words[0]) else "") + \
         r"\s+".join(map(re.escape, words)) + (r"(?!\w)" if re.search(r"\w$", words[-1]) else "")
-    protected = _protected(text)
+    protected = protected_spans(text)
     return [m.span() for m in re.finditer(pattern, fold_text(text))
             if not any(s <= m.start() < e for s, e in protected)]
 
@@ -100,7 +100,7 @@ def _remove_banned_claims(text: str, claims: list[str]) -> tuple[str, list[Notic
         found = _find(claim, text)
         if not found:
             continue
-        spans = _sentence_spans(text)
+        spans = sentence_spans(text)
         flagged = {i for i, (a, b) in enumerate(spans)
                    if any(s < b and a < e for s, e in found)}
         removed = [text[a:b].strip() for i, (a, b) in enumerate(spans) if i in flagged]
@@ -152,7 +152,7 @@ def _cap_emoji(text: str, limit: int | None) -> tuple[str, bool]:
     """Keeps the first ``limit`` emoji (``None``: all); ``True`` when some were removed."""
     if limit is None:
         return text, False
-    spans = [m.span() for m in _EMOJI.finditer(text)
+    spans = [m.span() for m in EMOJI.finditer(text)
              if m.group() not in _TEXT_SYMBOLS][limit:]
     for start, end in reversed(spans):
         text = text[:start] + text[end:]  # the spaces left are tidied by the caller

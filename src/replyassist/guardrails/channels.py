@@ -35,7 +35,9 @@ from .pii import _luhn_ok as luhn_ok  # one Luhn check for the package
 
 __all__ = [
     "CHANNEL_RULES",
+    "CLOSING",
     "DM_OFFER",
+    "EMOJI",
     "GSM7_BASIC",
     "GSM7_EXTENSION",
     "X_URL_LENGTH",
@@ -46,8 +48,11 @@ __all__ = [
     "make_public_safe",
     "measure",
     "over_limit_notice",
+    "protected_spans",
     "public_personal_data_request",
+    "sentence_spans",
     "sms_segments",
+    "split_sign_off",
     "trim_to_channel",
     "x_length",
 ]
@@ -109,7 +114,7 @@ _URL = re.compile(
 )
 _URL_TRAILING = ".,;:!?)]}»”’\"'…"
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_EMOJI = re.compile(
+EMOJI = re.compile(
     r"(?:[\U0001F1E6-\U0001F1FF]{2}"  # flag (regional indicator pair)
     r"|[#*0-9]\uFE0F?\u20E3"  # keycap
     r"|[\u00A9\u00AE\u203C\u2049\u2122\u2139\u2194-\u21FF\u231A-\u23FF\u24C2\u25AA-\u27BF"
@@ -161,7 +166,7 @@ def x_length(text: str) -> int:
 
 def _x_plain_length(text: str) -> int:
     total, position = 0, 0
-    for match in _EMOJI.finditer(text):
+    for match in EMOJI.finditer(text):
         total += sum(_x_weight(c) for c in text[position : match.start()]) + 2
         position = match.end()
     return total + sum(_x_weight(c) for c in text[position:])
@@ -295,7 +300,7 @@ _ABBREVIATIONS = frozenset(
 )
 
 
-def _protected(text: str) -> list[tuple[int, int]]:
+def protected_spans(text: str) -> list[tuple[int, int]]:
     return find_urls(text) + [m.span() for m in _EMAIL.finditer(text)]
 
 
@@ -309,7 +314,7 @@ def _sentence_ends(text: str) -> tuple[list[int], list[int]]:
     A full stop inside a URL or e-mail address, or after a title such as ``M.`` or ``Dr.``,
     ends nothing.
     """
-    protected = _protected(text)
+    protected = protected_spans(text)
     terminal: set[int] = set()
     for match in _TERMINAL.finditer(text):
         if _inside(match.start(), protected):
@@ -324,7 +329,7 @@ def _sentence_ends(text: str) -> tuple[list[int], list[int]]:
     return sorted(e for e in ends if e > 0), sorted(terminal)
 
 
-def _sentence_spans(text: str) -> list[tuple[int, int]]:
+def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Contiguous spans covering ``text``, one per sentence or line (leading space included)."""
     spans, start = [], 0
     for end in _sentence_ends(text)[0]:
@@ -347,7 +352,7 @@ def _tidy(text: str) -> str:
 
 # ------------------------------------------------------------------ trimming
 
-_CLOSING = re.compile(
+CLOSING = re.compile(
     r"^(?:cordialement|bien cordialement|bien (?:à|a) (?:vous|toi)|sinc(?:è|e)res salutations"
     r"|meilleures salutations|salutations|respectueusement|belle (?:journée|soirée)"
     r"|bonne (?:journée|soirée|fin de journée)|à (?:bientôt|très vite)|merci|thanks|thank you"
@@ -364,13 +369,13 @@ _SIGNATURE = re.compile(
 _SIGN_OFF_LINE = 60
 
 
-def _split_sign_off(text: str) -> tuple[str, str]:
+def split_sign_off(text: str) -> tuple[str, str]:
     """(body, sign-off block): the closing formula and signature lines at the end, if any."""
     lines = text.rstrip().split("\n")
     filled = [i for i, line in enumerate(lines) if line.strip()]
     for index in filled[-6:]:
         line = lines[index].strip()
-        if len(line) > _SIGN_OFF_LINE or not (_CLOSING.match(line) or _SIGNATURE.match(line)):
+        if len(line) > _SIGN_OFF_LINE or not (CLOSING.match(line) or _SIGNATURE.match(line)):
             continue
         after = lines[index + 1 :]
         body = "\n".join(lines[:index]).rstrip()
@@ -414,7 +419,7 @@ def trim_to_channel(text: str, channel: str) -> tuple[str, bool]:
     rule = get_rule(channel)
     body = text.strip()
     if not rule.sign_off:
-        body = _split_sign_off(body)[0]
+        body = split_sign_off(body)[0]
         if fits(body, channel):
             return body, False
     body, tail = _split_protected_tail(body)
@@ -565,7 +570,7 @@ def _request_spans(sentence: str) -> list[tuple[int, int]]:
 def _findings(text: str) -> list[tuple[int, int, int]]:
     """(sentence index, start, end) of each personal-data request or literal in ``text``."""
     found = []
-    spans = _sentence_spans(text)
+    spans = sentence_spans(text)
     for index, (start, end) in enumerate(spans):
         sentence = text[start:end]
         for s, e in _request_spans(sentence):
@@ -604,7 +609,7 @@ def make_public_safe(text: str, language: str | None) -> tuple[str, list[str]]:
     something was removed: the channel rule says a public reply always offers to continue
     in private, and a removed request needs that route most.
     """
-    spans = _sentence_spans(text)
+    spans = sentence_spans(text)
     flagged = {index for index, _, _ in _findings(text)}
     removed = [text[a:b].strip() for i, (a, b) in enumerate(spans) if i in flagged]
     kept = _tidy("".join(text[a:b] for i, (a, b) in enumerate(spans) if i not in flagged))

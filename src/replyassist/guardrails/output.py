@@ -55,6 +55,8 @@ __all__ = [
     "GroundingContext",
     "check_draft",
     "grounding_context",
+    "personal_values",
+    "tidy",
 ]
 
 PII_PLACEHOLDER = "[removed]"
@@ -108,11 +110,11 @@ def grounding_context(
             article_parts.extend(part for part in (heading, passage) if part)
     customer_values: set[str] = set()
     for message in conversation.customer_turns():
-        customer_values.update(_personal_values(message.text))
+        customer_values.update(personal_values(message.text))
     if conversation.customer is not None:
         for value in _scalars(conversation.customer.attributes):
             customer_values.add(value)
-            customer_values.update(_personal_values(value))
+            customer_values.update(personal_values(value))
     return GroundingContext(
         conversation_text=conversation_text,
         articles_text="\n".join(article_parts),
@@ -141,7 +143,7 @@ def _scalars(value: Any) -> Iterator[str]:
         yield str(value).strip()
 
 
-def _personal_values(text: str) -> set[str]:
+def personal_values(text: str) -> set[str]:
     found = {m.group(0) for m in _EMAIL.finditer(text)}
     found.update(m.group(0) for m in _ORDER.finditer(text))
     found.update(text[start:end] for _, start, end in _phones(text))
@@ -175,10 +177,10 @@ def check_draft(text: str, context: GroundingContext) -> tuple[str, list[Notice]
     cleaned, banned = _check_banned(cleaned, context.banned_phrases)
     notices.extend(banned)
     if removed or banned:
-        cleaned = _tidy(cleaned)
+        cleaned = tidy(cleaned)
     claims = _check_claims(cleaned, context)
     if context.untrusted and claims:
-        cleaned = _tidy(_drop_sentences(cleaned, [c.span for c, _ in claims]))
+        cleaned = tidy(_drop_sentences(cleaned, [c.span for c, _ in claims]))
     notices.extend(notice for _, notice in claims)
     return cleaned, notices
 
@@ -250,7 +252,7 @@ def _check_echo(text: str, context: GroundingContext) -> tuple[str, list[Notice]
                                         for marker in evidence)]
     if not echoed:
         return text, []
-    cleaned = _tidy(_drop_sentences(text, echoed))
+    cleaned = tidy(_drop_sentences(text, echoed))
     quoted = " | ".join(s.strip()[:80] for s in echoed[:3])
     if context.untrusted:
         return cleaned, [Notice(code="injection_echo", message=(
@@ -448,7 +450,7 @@ def _check_banned(text: str, phrases: Iterable[str]) -> tuple[str, list[Notice]]
     return text, notices
 
 
-def _tidy(text: str) -> str:
+def tidy(text: str) -> str:
     """Clean up after removals, without touching French spacing before ``!?:;``."""
     text = re.sub(r"\(\s*\)|\[\s*\]|<\s*>", "", text)
     text = re.sub(r"([,;:])(?:[^\S\n]*[,;:.])+", lambda m: m.group(0)[-1], text)
