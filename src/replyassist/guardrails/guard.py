@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING
 from ..brand import BrandVoice
 from ..models import Conversation, Draft, Notice
 from ..retrieval import ArticleResult
-from .channels import CHANNEL_RULES, fits, make_public_safe, measure, trim_to_channel
+from .channels import (
+    CHANNEL_RULES,
+    fits,
+    make_public_safe,
+    measure,
+    sentence_spans,
+    trim_to_channel,
+)
 from .output import check_draft, grounding_context
 
 if TYPE_CHECKING:
@@ -36,7 +43,6 @@ SECRET_MARKERS = (
 
 _LINKS = re.compile(r"https?://\S+|\S+@\S+|\[[A-Za-z_]+\]")
 _MIN_LETTERS_FOR_LANGUAGE = 40
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 class DraftGuard:
@@ -93,8 +99,8 @@ class DraftGuard:
         if sum(c.isalpha() for c in plain) < _MIN_LETTERS_FOR_LANGUAGE:
             return []
         # the whole draft, then each long sentence: a draft can switch language midway
-        pieces = [plain] + [s for s in _SENTENCE.split(plain)
-                            if sum(c.isalpha() for c in s) >= _MIN_LETTERS_FOR_LANGUAGE]
+        pieces = [plain] + [plain[a:b] for a, b in sentence_spans(plain)
+                            if sum(c.isalpha() for c in plain[a:b]) >= _MIN_LETTERS_FOR_LANGUAGE]
         for piece in pieces:
             found, confidence = self.detector.detect(piece, default=language)
             if found != language and confidence > 0.0:

@@ -46,6 +46,7 @@ from typing import Any
 import phonenumbers
 from stdnum import iban as stdnum_iban
 
+from replyassist.guardrails.channels import sentence_spans
 from replyassist.guardrails.pii import _CARD, _EMAIL, _ORDER, _URL, _luhn_ok
 from replyassist.models import Conversation, Notice
 from replyassist.retrieval import ArticleResult
@@ -191,25 +192,20 @@ def check_draft(text: str, context: GroundingContext) -> tuple[str, list[Notice]
 _HIDDEN = re.compile("[\U000E0000-\U000E007F\u202A-\u202E\u2066-\u2069]")
 _ECHO_WORDS = 6  # conversation flagged prompt_injection
 _ECHO_WORDS_TRUSTED = 10  # otherwise: a restatement of the request stays
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 
 
 def _sentences(text: str) -> list[str]:
-    return [s for s in _SENTENCE_END.split(text) if s.strip()]
+    """The sentences (or lines) of ``text``, as :func:`.channels.sentence_spans` cuts them
+    (a full stop in a link or after "M." ends nothing)."""
+    return [text[start:end] for start, end in sentence_spans(text)]
 
 
-def _drop_sentences(text: str, spans: Iterable[str]) -> str:
-    """``text`` without the sentences (or lines) that contain one of ``spans``."""
-    spans = [span for span in spans if span]
-    kept = []
-    for piece in re.split(r"(\n+)", text):
-        if piece.startswith("\n"):
-            kept.append(piece)
-            continue
-        parts = re.split(r"(?<=[.!?…])(\s+)", piece)
-        kept.append("".join(part for part in parts
-                            if not any(span in part for span in spans)))
-    return re.sub(r"\n{3,}", "\n\n", "".join(kept))
+def _drop_sentences(text: str, needles: Iterable[str]) -> str:
+    """``text`` without the sentences (or lines) that contain one of ``needles``."""
+    needles = [needle.strip() for needle in needles if needle.strip()]
+    kept = "".join(text[start:end] for start, end in sentence_spans(text)
+                   if not any(needle in text[start:end] for needle in needles))
+    return re.sub(r"\n{3,}", "\n\n", kept)
 
 
 def _shingles(text: str, size: int) -> set[tuple[str, ...]]:
