@@ -57,12 +57,13 @@ def chat_model_for(kind: str, base_url: str | None) -> Iterator[Any]:
 
         yield MisbehavingChatModel()
         return
-    from langchain_openai import ChatOpenAI
+    from replyassist import Settings
+    from replyassist.llm import build_chat_model
 
     def model(url: str) -> Any:
-        return ChatOpenAI(base_url=url, api_key="local", model="smollm2", timeout=120,
-                          max_retries=0, temperature=0.2,
-                          extra_body={"max_tokens": 256})
+        return build_chat_model(Settings(llm_base_url=url, llm_model="smollm2",
+                                         llm_timeout_s=120, llm_max_retries=0,
+                                         llm_temperature=0.2, max_draft_tokens=256))
 
     if base_url:
         yield model(base_url)
