@@ -27,3 +27,34 @@ def test_prices_dates_and_links_are_kept_and_names_scrubbed():
 
 def test_non_luhn_digit_runs_are_not_cards():
     assert "[CARD]" not in PIIScrubber().scrub("tracking 1234 5678 9012 3456").text
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("Isabelle Durand", "İSABELLE a écrit"),  # Turkish capital dotted I
+    ("Yılmaz", "merci M. YILMAZ"),  # dotless i
+    ("Kim", "\u212aIM here"),  # Kelvin sign
+    ("Søren", "SØREN"),
+    ("Renée", "renée"),
+])
+def test_names_in_any_case_are_scrubbed(name, text):
+    # the cheap case-folded gate before each name pattern must never skip a match
+    assert "[NAME]" in PIIScrubber().scrub(text, names=[name]).text
+
+
+def test_name_gate_never_skips_what_the_name_pattern_matches():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from replyassist.guardrails.pii import _fold, _name_pattern
+
+    letters = st.sampled_from(list("aiIıİsſSkKKåÅßẞeéÉøØ"))
+    word = st.text(letters, min_size=2, max_size=5)
+
+    @settings(max_examples=400, deadline=None)
+    @given(word, st.lists(word, max_size=4))
+    def check(part, words):
+        text = " ".join(words)
+        if _name_pattern(part).search(text):
+            assert _fold(part) in _fold(text)
+
+    check()
