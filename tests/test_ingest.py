@@ -103,7 +103,12 @@ def test_history_exchanges_are_scrubbed_and_linked(make_assistant):
     assert "[EMAIL]" in text or "[ORDER_ID]" in text
     linked = [i for i in items if i.metadata.get("linked_doc_ids")]
     assert len(linked) >= 50
+    assert all(isinstance(i.metadata["linked_doc_ids"], list) for i in linked)
     assert all(d.startswith("kb-") for i in linked for d in i.metadata["linked_doc_ids"])
+    # stored packed as one JSON string (Chroma writes lists slowly), read back as a list
+    raw = history._collection.get(ids=[linked[0].id], include=["metadatas"])
+    assert raw["metadatas"][0]["linked_doc_ids"] == json.dumps(
+        linked[0].metadata["linked_doc_ids"])
     again = assistant.ingest_history(sample_path("history.jsonl"), tenant=SAMPLE_TENANT)
     assert again.added == 0 and again.skipped == report.added
     assert history.count() == report.added
@@ -170,3 +175,13 @@ def test_store_reads_every_page(make_assistant, tmp_path):
     everything = {i.id for i in kb.iter_all()}
     assert len(everything) == 5
     assert {i.id for i in kb.iter_all(page=2)} == everything == kb.ids(page=2)
+
+
+def test_linked_ids_written_as_lists_by_older_versions_still_read(tmp_path):
+    store = VectorStore.open(tmp_path / "store")
+    history = store.collection("acme", "history", embedder_name="hash", dimension=4)
+    history._collection.upsert(ids=["old", "one"], embeddings=[[1, 0, 0, 0], [0, 1, 0, 0]],
+                               metadatas=[{"linked_doc_ids": ["kb-a", "kb-b"]},
+                                          {"linked_doc_ids": "kb-c"}])
+    items = {i.id: i.metadata["linked_doc_ids"] for i in history.iter_all()}
+    assert items == {"old": ["kb-a", "kb-b"], "one": ["kb-c"]}
