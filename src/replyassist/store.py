@@ -13,8 +13,9 @@ full-text index cost more than half of every write (2.0 of 3.8 s for 3,000 items
 List metadata that is never filtered on (``PACKED_LISTS``, e.g. an exchange's
 ``linked_doc_ids``) is stored as one JSON string and read back as a list: Chroma 1.5
 writes a list value far more slowly than a string (3,000 exchanges: 1.95–2.2 s with a
-one-element list, 1.5 s with the same ids as a string, bare Chroma, best of 2). Such keys cannot be used in a ``where`` filter; lists
-that are filtered on (an article's ``tags``) stay lists.
+one-element list, 1.5 s with the same ids as a string, bare Chroma, best of 2). Such
+keys cannot be used in a ``where`` filter; lists that are filtered on (an article's
+``tags``) stay lists.
 """
 
 from __future__ import annotations
