@@ -358,3 +358,68 @@ def test_flags_are_known_labels(tag) -> None:
     analysis = tag("@AtelierBrume vous êtes des voleurs, je vais résilier et porter plainte")
     assert set(analysis.flags) <= set(FLAGS)
     assert list(analysis.flags) == [f for f in FLAGS if f in analysis.flags]
+
+
+# ------------------------------------------------------------------ per tenant
+def test_each_tenant_is_analysed_with_its_own_intents_and_sla(tmp_path, use_embedder,
+                                                             detector) -> None:
+    from datetime import timedelta
+
+    from replyassist import BrandVoice, ReplyAssistant, VectorStore
+    from replyassist.brand import BrandRegistry
+    from replyassist.sample import SAMPLE_TENANT, sample_path
+
+    default = BrandVoice.from_yaml(sample_path("brand.yaml"))
+    lune = BrandVoice.model_validate({
+        "name": "Maison Lune", "default_language": "en",
+        "intents": [{"name": "wine_pairing", "description": "which wine with a dish",
+                     "examples": ["Which wine goes well with roast lamb?",
+                                  "quel vin servir avec un plateau de fromages ?",
+                                  "un rouge pour accompagner un gigot ?"]}],
+        "sla": {"targets": {"messenger": {"minutes": 10}}}})
+    tags = {"mood": "neutral", "sentiment": 0.0, "urgency": "normal", "register": "formal",
+            "flags": [], "intent": "wine_pairing"}
+    drafts = {"drafts": [{"text": "Bonjour Kate, un bordeaux.", "tone": "informative",
+                          "doc_ids": []}]}
+    model = FakeChatModel(responses=[tags, drafts])
+    settings = Settings(store=str(tmp_path / "store"), tenant=SAMPLE_TENANT,
+                        llm_tagging="always")  # analyze and triage never call the LLM
+    assistant = ReplyAssistant(
+        store=VectorStore.open(tmp_path / "store"), embedder=use_embedder, settings=settings,
+        brand=default, detector=detector, chat_model=model,
+        brands=BrandRegistry({"maison-lune": lune}, default=default))
+
+    def conv(text: str, tenant: str) -> Conversation:
+        data = conversation(text, tenant=tenant)
+        data["messages"][0]["created_at"] = "2026-11-23T09:30:00Z"
+        return Conversation.model_validate(data)
+
+    wine = "Quel vin me conseillez-vous avec un gigot d'agneau ?"
+    size = "le pull est trop petit, je peux l'échanger contre un L ?"
+    at_lune = assistant.analyze(conv(wine, "maison-lune"), now=NOW)
+    at_brume = assistant.analyze(conv(wine, SAMPLE_TENANT), now=NOW)
+    assert at_lune.intent == "wine_pairing" and at_brume.intent != "wine_pairing"
+    created = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    assert at_lune.sla_due_at == created + timedelta(minutes=10)
+    assert at_brume.sla_due_at != at_lune.sla_due_at
+    assert assistant.analyze(conv(size, "maison-lune"), now=NOW).intent != "exchange_size"
+    assert assistant.analyze(conv(size, SAMPLE_TENANT), now=NOW).intent == "exchange_size"
+
+    # a mixed queue uses each tenant's SLA; the tenant analyzer is built once and shares
+    # the heavy parts
+    queue = {item.tenant: item for item in assistant.triage(
+        [conv(wine, "maison-lune"), conv(wine, SAMPLE_TENANT)], now=NOW)}
+    assert queue["maison-lune"].analysis.sla_due_at == at_lune.sla_due_at
+    pipeline = assistant.pipeline
+    tenant_analyzer = pipeline.analyzer_for("maison-lune")
+    assert tenant_analyzer is pipeline.analyzer_for("maison-lune")
+    assert tenant_analyzer.heads is pipeline.analyzer.heads
+    assert pipeline.analyzer_for(SAMPLE_TENANT) is pipeline.analyzer
+
+    # suggest: the fast tags and the LLM tagger both use the tenant's intents
+    assert model.calls == []
+    result = assistant.suggest(conv(wine, "maison-lune"), mode="auto")
+    assert result.analysis.intent == "wine_pairing"
+    assert result.analysis.sla_due_at == at_lune.sla_due_at
+    tagger_prompt = " ".join(str(m.content) for m in model.calls[0])
+    assert "wine_pairing" in tagger_prompt and "exchange_size" not in tagger_prompt

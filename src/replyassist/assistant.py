@@ -76,7 +76,8 @@ class ReplyAssistant:
         analyzer: Analyzer | None = None,
         brands: BrandRegistry | None = None,
     ) -> None:
-        """``brand``: the default brand voice (and the intents and SLA of the analysis);
+        """``brand``: the default brand voice (its intents and SLA analyse tenants without
+        a profile of their own);
         ``brands``: one brand voice per tenant (``REPLYASSIST_BRANDS_DIR``)."""
         self.settings = settings or Settings()
         self.store = store
@@ -175,13 +176,14 @@ class ReplyAssistant:
                now: datetime | None = None) -> list[QueueItem]:
         """Order a mixed batch of conversations into one queue (fast tags, no LLM)."""
         return triage([self._conversation(c) for c in conversations], self.analyzer,
-                      embedder=self.embedder, now=now)
+                      embedder=self.embedder, now=now, analyzer_for=self.pipeline.analyzer_for)
 
     def analyze(self, conversation: Conversation | dict[str, Any], *,
                 now: datetime | None = None) -> Analysis:
         """The fast tags of one conversation (no retrieval, no LLM)."""
         return triage([self._conversation(conversation)], self.analyzer,
-                      embedder=self.embedder, now=now)[0].analysis
+                      embedder=self.embedder, now=now,
+                      analyzer_for=self.pipeline.analyzer_for)[0].analysis
 
     # ------------------------------------------------------------------ ingest
     def ingest_kb(self, source: str | Path | Iterable[KnowledgeArticle], *,

@@ -14,6 +14,7 @@ from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel
 
 from .analysis.analyzer import Analyzer
+from .analysis.intents import IntentMatcher
 from .analysis.llm_tagger import LLMTagger, LLMTagging, combine, unsure_fields
 from .analysis.tone import choose_tones
 from .brand import BrandRegistry, BrandVoice
@@ -60,6 +61,16 @@ class _Prepared:
     injection_evidence: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _TenantAnalysis:
+    """What analyses a tenant's conversations: its brand, and the analyzer and LLM tagger
+    built for that brand's intents and SLA."""
+
+    brand: BrandVoice
+    analyzer: Analyzer
+    llm_tagger: LLMTagger | None
+
+
 class SuggestPipeline:
     def __init__(
         self,
@@ -94,9 +105,10 @@ class SuggestPipeline:
         self.shortener = Shortener(generator.model, generator.prompts,
                                    model_name=generator.model_name) if generator else None
         self.brand = brand
-        # the tenant's own brand voice (greetings, tu/vous, guardrail lists); intents and
-        # SLA stay those of ``brand``, which the analyzer was built with
+        # each tenant's own brand voice: greetings, tu/vous and guardrail lists for the
+        # drafts, default language, intents and SLA for the analysis (analyzer_for)
         self.brands = brands or BrandRegistry(default=brand)
+        self._tenant_analysis: dict[str, _TenantAnalysis] = {}
         self.top_articles = top_articles
         self.top_exchanges = top_exchanges
         self.max_drafts = max_drafts
@@ -116,6 +128,28 @@ class SuggestPipeline:
                 self.store.collection(tenant, "history", embedder_name=name,
                                       dimension=dimension, create=create))
 
+    def _analysis_for(self, tenant: str) -> _TenantAnalysis:
+        brand = self.brands.for_tenant(tenant)
+        if brand is self.analyzer.brand:
+            return _TenantAnalysis(brand, self.analyzer, self.llm_tagger)
+        cached = self._tenant_analysis.get(tenant)
+        if cached is not None and cached.brand is brand:
+            return cached
+        base = self.analyzer.intents
+        intents = None
+        if brand.intents:
+            intents = base.for_intents(brand.intents) if base is not None else \
+                IntentMatcher(brand.intents, self.embedder)
+        tagger = self.llm_tagger.for_intents(brand.intents) if self.llm_tagger else None
+        made = _TenantAnalysis(brand, self.analyzer.for_brand(brand, intents), tagger)
+        self._tenant_analysis[tenant] = made  # built once per tenant (intent vectors)
+        return made
+
+    def analyzer_for(self, tenant: str) -> Analyzer:
+        """The analyzer with ``tenant``'s brand: its default language and register, its
+        intents and its SLA (``self.analyzer`` for tenants of the default brand)."""
+        return self._analysis_for(tenant).analyzer
+
     # ------------------------------------------------------------------ stages
     def prepare(self, conversation: Conversation, *, tenant: str | None = None,
                 filters: Filters | None = None, mode: Mode = "composed") -> _Prepared:
@@ -127,10 +161,11 @@ class SuggestPipeline:
         tenant = tenant or conversation.tenant
         vector = embed_array(self.embedder, [query[-MAX_QUERY_CHARS:]])[0]
         embedded = time.perf_counter()
-        fast = self.analyzer.tag(conversation, vector=vector, embedder=self.embedder)
+        tenant_analysis = self._analysis_for(tenant)
+        fast = tenant_analysis.analyzer.tag(conversation, vector=vector, embedder=self.embedder)
         analysed = time.perf_counter()
         analysis = self._llm_tags(conversation, fast.analysis, fast.findings.urgency_floor,
-                                  mode)
+                                  mode, tenant_analysis)
         llm_done = time.perf_counter()
 
         kb, history = self.collections(tenant)
@@ -138,7 +173,7 @@ class SuggestPipeline:
             kb, history, query[-MAX_QUERY_CHARS:], vector, k_articles=self.top_articles,
             k_exchanges=self.top_exchanges, filters=filters)
         retrieved = time.perf_counter()
-        brand = self.brands.for_tenant(tenant)
+        brand = tenant_analysis.brand
         tones = choose_tones(mood=analysis.mood, register=analysis.register,
                              channel=conversation.channel, flags=analysis.flags,
                              brand=brand, count=self.max_drafts)
@@ -156,27 +191,24 @@ class SuggestPipeline:
                          fast.injection.evidence)
 
     def _llm_tags(self, conversation: Conversation, fast: Analysis, urgency_floor: str | None,
-                  mode: Mode) -> Analysis:
+                  mode: Mode, tenant: _TenantAnalysis) -> Analysis:
         """The LLM tagger's say, by the documented policy; the fast tags on any failure."""
-        if self.llm_tagger is None or self.llm_tagging == "off" or mode == "composed":
+        tagger = tenant.llm_tagger
+        if tagger is None or self.llm_tagging == "off" or mode == "composed":
             return fast
         always = self.llm_tagging == "always"
         if not always and not unsure_fields(fast, self.unsure_below):
             return fast
         try:
-            tags = self.llm_tagger.tag(conversation)
+            tags = tagger.tag(conversation)
         except LLMError as error:
             log.warning("LLM tagging failed, fast tags kept: %s", error)
             return fast
         combined = combine(fast, tags, unsure_below=self.unsure_below,
-                           urgency_floor=urgency_floor, intents=self.llm_tagger_intents,
-                           always=always)
-        self.analyzer.schedule(conversation, combined)
+                           urgency_floor=urgency_floor,
+                           intents=[i.name for i in tagger.intents], always=always)
+        tenant.analyzer.schedule(conversation, combined)
         return combined
-
-    @property
-    def llm_tagger_intents(self) -> list[str]:
-        return [i.name for i in self.llm_tagger.intents] if self.llm_tagger else []
 
     def _generator_for(self, mode: Mode) -> GeneratedDrafter | None:
         """The LLM drafter when ``mode`` wants one (``None`` means composed drafts)."""

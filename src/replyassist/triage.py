@@ -8,7 +8,7 @@ takes seconds), then the queue is ordered by ``priority`` (highest first), then 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from langchain_core.embeddings import Embeddings
@@ -38,10 +38,12 @@ class QueueItem(_OutputModel):
 
 def triage(conversations: Iterable[Conversation], analyzer: Analyzer, *,
            embedder: Embeddings | None = None, now: datetime | None = None,
-           batch_size: int = 64) -> list[QueueItem]:
+           batch_size: int = 64,
+           analyzer_for: Callable[[str], Analyzer] | None = None) -> list[QueueItem]:
     """Tag and order ``conversations`` into one queue. ``embedder`` (the retrieval one,
     usually) embeds the texts in batches; ``now`` fixes the clock (default: the
-    analyzer's)."""
+    analyzer's); ``analyzer_for(tenant)``, when given, tags each conversation with its
+    tenant's analyzer (intents, SLA), so a mixed queue is ordered by each brand's SLA."""
     items = list(conversations)
     now = now or analyzer.clock()
     if now.tzinfo is None:
@@ -55,7 +57,8 @@ def triage(conversations: Iterable[Conversation], analyzer: Analyzer, *,
     queue: list[tuple[tuple[float, int, float], int, QueueItem]] = []
     for index, conversation in enumerate(items):
         vector = vectors[index] if vectors and texts[index].strip() else None
-        tags = analyzer.tag(conversation, vector=vector, embedder=embedder, now=now)
+        tagger = analyzer_for(conversation.tenant) if analyzer_for else analyzer
+        tags = tagger.tag(conversation, vector=vector, embedder=embedder, now=now)
         analysis, waited = tags.analysis, tags.waited_minutes
         preview = " ".join(texts[index].split())[:120]
         item = QueueItem(rank=0, conversation_id=conversation.id, tenant=conversation.tenant,

@@ -25,6 +25,7 @@ alone decide, with lower confidence.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -96,6 +97,15 @@ class Analyzer:
         self.injection = injection or InjectionDetector(self.rules)
         self.rule_weight = rule_weight
         self.clock = clock or (lambda: datetime.now(UTC))
+
+    def for_brand(self, brand: BrandVoice, intents: IntentMatcher | None) -> Analyzer:
+        """This analyzer for another brand (a tenant's): its default language and
+        register, its intents and its SLA. The detector, rules, heads and injection
+        detector are shared, not copied."""
+        other = copy.copy(self)
+        other.brand = brand
+        other.intents = intents
+        return other
 
     # ------------------------------------------------------------------ vectors
     def can_reuse(self, embedder: Embeddings | None) -> bool:

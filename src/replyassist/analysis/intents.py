@@ -56,6 +56,12 @@ class IntentMatcher:
     def names(self) -> list[str]:
         return [intent.name for intent in self.intents]
 
+    def for_intents(self, intents: list[IntentSpec]) -> IntentMatcher:
+        """A matcher of other intents (a tenant's) with this one's embedder and
+        thresholds; its examples are embedded on first use."""
+        return IntentMatcher(intents, self.embedder, threshold=self.threshold,
+                             margin=self.margin)
+
     def _index(self) -> tuple[np.ndarray, np.ndarray]:
         with self._lock:
             if self._vectors is None:

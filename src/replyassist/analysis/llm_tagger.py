@@ -66,6 +66,11 @@ class LLMTagger:
         self.max_turns = max_turns
         self.max_chars = max_chars
 
+    def for_intents(self, intents: list[IntentSpec]) -> LLMTagger:
+        """This tagger offering other intents (a tenant's) to the model."""
+        return LLMTagger(self.model, self.prompts, intents, max_turns=self.max_turns,
+                         max_chars=self.max_chars)
+
     @property
     def model_name(self) -> str:
         return str(getattr(self.model, "model_name", None) or getattr(self.model, "model", None)
