@@ -43,7 +43,7 @@ postgres:
 	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) \
 	  apt-get install -y -q postgresql; }
 
-test: $(VENV)/.installed $(VENV)/.llm-server chromium postgres
+test: $(VENV)/.installed $(VENV)/.llm-server chromium postgres lint
 	$(PY) -m pytest
 
 DATA ?= ../shared/data
@@ -66,6 +66,7 @@ bench: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check src kb_ingest evals tests
+	$(VENV)/bin/mypy src kb_ingest
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 from pydantic import Field
 
@@ -49,7 +50,7 @@ def triage(conversations: Iterable[Conversation], analyzer: Analyzer, *,
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     texts = [c.latest_customer_text()[-MAX_ANALYSED_CHARS:] for c in items]
-    vectors = []
+    vectors: list[np.ndarray] = []
     if embedder is not None:
         for start in range(0, len(texts), batch_size):
             chunk = [t if t.strip() else " " for t in texts[start:start + batch_size]]

@@ -30,6 +30,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -37,7 +38,7 @@ from langchain_core.embeddings import Embeddings
 from ..brand import BrandVoice
 from ..embeddings import embed_array, embedder_identity
 from ..guardrails.injection import InjectionDetector, InjectionFinding
-from ..labels import FLAGS, MOODS, REGISTERS, URGENCIES
+from ..labels import FLAGS, MOODS, REGISTERS, URGENCIES, Flag, Mood, Register, Urgency
 from ..models import Analysis, Conversation
 from .heads import HeadSet
 from .intents import IntentMatcher
@@ -181,10 +182,11 @@ class Analyzer:
                           register=round(register_dist[register], 3))
         if intent_conf is not None:
             confidence["intent"] = intent_conf
-        analysis = Analysis(
-            language=language, mood=mood, sentiment=round(max(-1.0, min(1.0, sentiment)), 3),
-            urgency=urgency, register=register, intent=intent,
-            flags=[f for f in FLAGS if f in flags], confidence=confidence)
+        analysis = Analysis(  # the labels come from the taxonomy's tuples
+            language=language, mood=cast(Mood, mood),
+            sentiment=round(max(-1.0, min(1.0, sentiment)), 3),
+            urgency=cast(Urgency, urgency), register=cast(Register, register), intent=intent,
+            flags=[cast(Flag, f) for f in FLAGS if f in flags], confidence=confidence)
         waited, components = self.schedule(conversation, analysis, now=now)
         return FastTags(analysis, findings, distributions, text, waited, components,
                         injection)

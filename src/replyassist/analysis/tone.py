@@ -28,6 +28,8 @@ Adjustments, in order:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..brand import BrandVoice
 from ..labels import Tone
 
@@ -48,7 +50,7 @@ _PADDING: tuple[Tone, ...] = ("informative", "empathetic", "friendly")
 
 
 def choose_tones(*, mood: str | None, register: str | None, channel: str | None,
-                 flags: list[str] | tuple[str, ...] = (), brand: BrandVoice | None = None,
+                 flags: Sequence[str] = (), brand: BrandVoice | None = None,
                  count: int = 3) -> list[Tone]:
     plan: list[Tone] = list(TONE_PLAN.get(mood, TONE_PLAN[None]))
     if "legal_threat" in flags:

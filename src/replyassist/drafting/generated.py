@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -216,7 +216,7 @@ class GeneratedDrafter:
         return text
 
     def _usage(self, reply: AIMessage) -> Usage:
-        usage = reply.usage_metadata or {}
+        usage: Mapping[str, Any] = reply.usage_metadata or {}
         return Usage(prompt_tokens=int(usage.get("input_tokens", 0)),
                      completion_tokens=int(usage.get("output_tokens", 0)),
                      model=str(reply.response_metadata.get("model_name") or self.model_name))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
@@ -57,7 +59,7 @@ class Shortener:
     def _apply(self, draft: Draft, reply: AIMessage, outcome: DraftOutcome,
                context: DraftContext) -> None:
         text = _FENCE.sub("", str(reply.content)).strip().strip('"“”«»').strip()
-        usage = reply.usage_metadata or {}
+        usage: Mapping[str, Any] = reply.usage_metadata or {}
         outcome.usage = Usage(
             prompt_tokens=outcome.usage.prompt_tokens + int(usage.get("input_tokens", 0)),
             completion_tokens=outcome.usage.completion_tokens

@@ -63,8 +63,7 @@ def _drafts(results: list[CaseResult]) -> dict[str, Any] | None:
         return None
     summary: dict[str, Any] = {"n": len(done)}
     for key in DRAFT_KEYS:
-        values = [r.draft_metrics.get(key) for r in done]
-        values = [float(v) for v in values if v is not None]
+        values = [float(v) for r in done if (v := r.draft_metrics.get(key)) is not None]
         summary[key] = round(sum(values) / len(values), 4) if values else None
     return summary
 

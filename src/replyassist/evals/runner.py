@@ -211,10 +211,10 @@ def ingest_inputs(assistant: ReplyAssistant, kb: str | Path | None,
             lines.append(assistant.ingest_kb(kb, tenant=tenant).summary())
     if history is not None:
         conversations: dict[str, list[Conversation]] = defaultdict(list)
-        for record in read_records(history, Conversation):
-            if record.value is None:
-                raise record.error or ValueError(f"{history}:{record.line}: invalid")
-            conversations[record.value.tenant].append(record.value)
+        for line in read_records(history, Conversation):
+            if line.value is None:
+                raise line.error or ValueError(f"{history}:{line.line}: invalid")
+            conversations[line.value.tenant].append(line.value)
         if len(conversations) > 1:
             for name, items in sorted(conversations.items()):
                 report = assistant.ingest_history(items, tenant=name)
