@@ -507,6 +507,55 @@ async def test_demo_config_and_static_files(client):
         assert_error(page, 404, "not_found")
 
 
+async def test_demo_conversations_per_tenant_and_fresh(make_app, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from replyassist import InvalidInputError
+    from replyassist.sample import sample_path
+
+    async with client_for(make_app()) as http:  # the sample's incoming conversations
+        sample = await http.get("/v1/demo/conversations", headers=bearer(A_KEY))
+        assert sample.status_code == 200
+        stored = sample.json()
+        assert len(stored) >= 10 and all(c["tenant"] == TENANT_A for c in stored)
+        assert not any("expected" in c for c in stored)
+        fresh = (await http.get("/v1/demo/conversations", params={"recent": "true"},
+                                headers=bearer(A_KEY))).json()
+        assert (await http.get("/v1/demo/conversations", headers=bearer(B_KEY))).json() == []
+        assert_error(await http.get("/v1/demo/conversations"), 401, "unauthorized")
+
+    def times(c: dict) -> list[datetime]:
+        return [datetime.fromisoformat(m["created_at"]) for m in c["messages"]]
+
+    now = datetime.now(UTC)
+    for before, after in zip(stored, fresh, strict=True):
+        assert before["id"] == after["id"]
+        assert timedelta(0) <= now - max(times(after)) <= timedelta(minutes=10)
+        gaps = [b - a for a, b in zip(times(before), times(before)[1:], strict=False)]
+        assert gaps == [b - a for a, b in zip(times(after), times(after)[1:], strict=False)]
+
+    async with client_for(make_app(demo_key=None)) as http:
+        assert_error(await http.get("/v1/demo/conversations", headers=bearer(A_KEY)),
+                     404, "not_found")
+
+    own = tmp_path / "demo.jsonl"
+    own.write_text(json.dumps({"id": "d-1", "tenant": TENANT_B, "channel": "chat",
+                               "messages": [{"role": "customer", "text": "Hello?"}]}) + "\n",
+                   encoding="utf-8")
+    async with client_for(make_app(demo_conversations=own)) as http:
+        mine = (await http.get("/v1/demo/conversations", headers=bearer(DEMO_KEY))).json()
+        assert [c["id"] for c in mine] == ["d-1"]
+        assert (await http.get("/v1/demo/conversations", headers=bearer(A_KEY))).json() == []
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(sample_path("incoming.jsonl").read_text(encoding="utf-8").splitlines()[0]
+                   + "\n" + json.dumps({"id": "d-2", "channel": "fax", "messages": []}) + "\n",
+                   encoding="utf-8")
+    with pytest.raises(InvalidInputError) as error:  # a bad file stops the start-up
+        make_app(demo_conversations=bad)
+    assert error.value.line == 2 and "bad.jsonl" in str(error.value)
+
+
 def test_api_config_from_env_and_file(tmp_path: Path) -> None:
     config = ApiConfig.load(environ={
         "REPLYASSIST_API_KEYS": "key-aaaaaaaa:acme,key-bbbbbbbb:*:admin",
@@ -576,3 +625,6 @@ async def test_serve_demo_serves_the_sample_brand_with_a_demo_key(tmp_path, monk
             json=conversation("Bonjour, je voudrais échanger mon pull contre une taille M"))
         assert response.status_code == 200
         assert response.json()["articles"]  # the sample knowledge base was ingested
+        offered = await client.get("/v1/demo/conversations",
+                                   headers={"Authorization": f"Bearer {key}"})
+        assert len(offered.json()) >= 10  # the page's conversations come from the server

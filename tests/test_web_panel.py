@@ -274,9 +274,10 @@ def test_demo_streams_inserts_rewrites_and_sends_feedback(served_demo, page_at, 
     page = page_at(1280)
     before = len(feedback_records())
     # the browser's clock starts 20 min after the customer's last message (c-101), so the
-    # countdown shows minutes and seconds whatever the day the test runs
+    # countdown shows minutes and seconds whatever the day the test runs (recent=0: the
+    # conversations keep the times of the sample)
     page.clock.install(time=datetime(2026, 11, 23, 21, 18, tzinfo=UTC))
-    page.goto(f"{served_demo}/demo?lang=en&conversation=c-101")
+    page.goto(f"{served_demo}/demo?lang=en&conversation=c-101&recent=0")
 
     # analysis chips with confidence, SLA countdown, the streamed draft, cited articles
     mood = page.locator("replyassist-panel .chip.mood")
@@ -426,6 +427,26 @@ def test_api_data_is_never_html(served_demo, page_at):
     assert "<img src=x" in page.locator("replyassist-panel .turn.customer").inner_text()
     assert "Internal note" in page.locator("replyassist-panel .turn.note").inner_text()
 
+
+
+def test_demo_conversations_come_from_the_api_with_fresh_times(served_demo, page_at, request):
+    page = page_at(800)
+    page.goto(f"{served_demo}/demo?lang=en&conversation=c-101")
+    page.locator("replyassist-panel .chip.sla").wait_for()
+    demo = page.evaluate("""() => window.replyassistDemo.conversations.map(c => ({
+        id: c.id, expected: 'expected' in c,
+        last: Math.max(...c.messages.map(m => Date.parse(m.created_at)))}))""")
+    ids = [c["id"] for c in demo]
+    assert "c-101" in ids and not any(c["expected"] for c in demo)
+    minutes_ago = [(time.time() * 1000 - c["last"]) / 60000 for c in demo]
+    if request.node.callspec.params["app"] == "api":  # GET /v1/demo/conversations?recent
+        assert len(ids) >= 10  # every incoming conversation of the sample brand
+        assert all(0 <= m <= 10 for m in minutes_ago)
+        assert page.locator("replyassist-panel .chip.sla").inner_text().startswith(
+            "Reply due in")
+    else:  # the stand-in has no such route: the three copies embedded in the page
+        assert ids == ["c-101", "c-102", "c-103"]
+        assert not all(0 <= m <= 10 for m in minutes_ago)
 
 
 def test_every_string_exists_in_french_and_english(served_demo, page_at):

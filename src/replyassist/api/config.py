@@ -52,6 +52,9 @@ class ApiConfig(BaseModel):
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY, gt=0)
     rate_limit_per_minute: int = Field(default=600, ge=0, description="0: no limit.")
     demo_key: str | None = None
+    demo_conversations: Path | None = Field(
+        default=None, description="JSON/JSONL conversations served by "
+        "/v1/demo/conversations (default: the sample brand's incoming ones, for its tenant).")
     feedback_url: str | None = Field(
         default=None, description="SQLAlchemy URL of the feedback database; default: "
         "sqlite:///<store dir>/feedback.db.")
@@ -88,6 +91,7 @@ class ApiConfig(BaseModel):
         for name, field in (("REPLYASSIST_API_MAX_BODY_BYTES", "max_body_bytes"),
                             ("REPLYASSIST_API_RATE_LIMIT", "rate_limit_per_minute"),
                             ("REPLYASSIST_API_DEMO_KEY", "demo_key"),
+                            ("REPLYASSIST_API_DEMO_CONVERSATIONS", "demo_conversations"),
                             ("REPLYASSIST_FEEDBACK_URL", "feedback_url")):
             if env.get(name):
                 values[field] = env[name]
