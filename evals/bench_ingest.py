@@ -15,17 +15,23 @@ contexts), in the same batch sizes. Goals: ingest throughput ≥ 0.85 × raw; re
 ≥ 50× faster than the first ingest.
 
     python -m evals.bench_ingest [--n-articles 300] [--n-exchanges 3000]
+        [--store http://127.0.0.1:8000]   # a Chroma server (`chroma run`) instead of a temp dir
+
+With ``--store URL`` the writes run in the server's process: the "CPU ratio" column (this
+process's CPU only) then estimates what the ingest reaches with the server on another
+machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -264,20 +270,24 @@ def chroma_alone(store: Any, tenant: str, kind: str, batch: int, repeats: int = 
                  ) -> float:
     """Seconds Chroma alone takes to write what the ingest wrote for (tenant, kind): the
     same ids, vectors and metadata, read back from the store and upserted in batches of
-    ``batch`` into a bare collection of a fresh embedded client (best of ``repeats``).
-    No replyassist code runs: this is the store's own cost, the floor of any ingest."""
+    ``batch`` into a bare collection (of a fresh embedded client, or on the same Chroma
+    server), best of ``repeats``. No replyassist code runs: this is the store's own cost,
+    the floor of any ingest."""
     import tempfile
+    import uuid
 
     import chromadb
 
     raw = store._client.get_collection(collection_name(tenant, kind), embedding_function=None)
     data = raw.get(include=["embeddings", "metadatas"])
     ids, vectors, metadatas = data["ids"], np.asarray(data["embeddings"]), data["metadatas"]
+    remote = str(store.location).startswith(("http://", "https://"))
     best = float("inf")
-    for rep in range(repeats):
+    for _ in range(repeats):
         with tempfile.TemporaryDirectory(prefix="ra-bare-", ignore_cleanup_errors=True) as tmp:
-            client = chromadb.PersistentClient(path=tmp)
-            bare = client.create_collection(f"bare-{rep}", embedding_function=None,
+            client = store._client if remote else chromadb.PersistentClient(path=tmp)
+            name = f"bare-{uuid.uuid4().hex[:12]}"
+            bare = client.create_collection(name, embedding_function=None,
                                             metadata={"hnsw:space": "cosine"})
             t0 = time.perf_counter()
             for start in range(0, len(ids), batch):
@@ -285,8 +295,21 @@ def chroma_alone(store: Any, tenant: str, kind: str, batch: int, repeats: int = 
                             embeddings=vectors[start:start + batch],
                             metadatas=metadatas[start:start + batch])
             best = min(best, time.perf_counter() - t0)
+            client.delete_collection(name)
             del bare, client
     return best
+
+
+@contextlib.contextmanager
+def _store(url: str | None) -> Iterator[Any]:
+    """The Chroma server at ``url``, else a fresh embedded store in a temporary directory."""
+    if url:
+        from replyassist.store import VectorStore
+
+        yield VectorStore.open(url)
+        return
+    with temp_store() as (store, _):
+        yield store
 
 
 def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -303,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="raw and ingest runs are interleaved this many times (fresh "
                              "tenant each time); the fastest of each is reported")
     parser.add_argument("--out", help="write the results as JSON here")
+    parser.add_argument("--store", help="a Chroma server URL (default: a temporary directory)")
     args = parser.parse_args(argv)
     quiet()
 
@@ -314,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[str, list[dict[str, Any]]] = {k: [] for k in (
         "raw_k", "raw_h", "first_k", "first_h", "again_k", "again_h")}
 
-    with temp_store() as (store, _):
+    with _store(args.store) as store:
         assistant = make_assistant(store, embedder, tenant=TENANT)
         with Stopwatch() as detector_load:  # one-time model load, like the embedder's
             assistant.detector.detect("Bonjour, je voudrais échanger mon pull.")
@@ -323,8 +347,9 @@ def main(argv: list[str] | None = None) -> int:
                                       "aux bras. Merci d'avance pour votre aide !")
         k_texts = chunk_texts(articles, assistant.settings)
         h_texts = exchange_texts(conversations)
+        run_id = f"{int(time.time()) % 100000}" if args.store else ""  # fresh server tenants
         for rep in range(args.repeats):
-            tenant = f"{TENANT}-{rep}"
+            tenant = f"{TENANT}-{run_id}{rep}"
             conversations_rep = [c.model_copy(update={"tenant": tenant}) for c in conversations]
             # Same texts, same batch sizes as sync_articles (256) / sync_exchanges (512).
             runs["raw_k"].append(raw_embed(embedder, k_texts, 256))
@@ -339,8 +364,9 @@ def main(argv: list[str] | None = None) -> int:
                                            assistant.ingest_history(c, tenant=t)))
             print(f"[repeat {rep + 1}/{args.repeats}] ingest {runs['first_k'][-1]['seconds']:.1f}"
                   f" + {runs['first_h'][-1]['seconds']:.1f} s", file=sys.stderr)
-        store_alone = {"articles (chunks)": chroma_alone(store, f"{TENANT}-0", "kb", 256),
-                       "exchanges": chroma_alone(store, f"{TENANT}-0", "history", 512)}
+        first = f"{TENANT}-{run_id}0"
+        store_alone = {"articles (chunks)": chroma_alone(store, first, "kb", 256),
+                       "exchanges": chroma_alone(store, first, "history", 512)}
         store_alone["total"] = sum(store_alone.values())
     load_after = os.getloadavg()[0]
     best = {k: _best(v) for k, v in runs.items()}
@@ -381,7 +407,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nIngest benchmark — {embedder.name}; {len(articles)} articles "
           f"({len(k_texts)} chunks), {len(conversations)} conversations "
           f"({len(h_texts)} exchanges); best of {args.repeats} interleaved runs; 1-min load "
-          f"average {load_before:.1f} → {load_after:.1f} on {os.cpu_count()} cores")
+          f"average {load_before:.1f} → {load_after:.1f} on {os.cpu_count()} cores; store: "
+          f"{args.store or 'embedded, temporary directory'}")
     print_table(["part", "texts", "raw texts/s", "ingest texts/s", "ratio", f"≥{RATIO_GOAL}",
                  "CPU ratio", "embed share", f"≥{RATIO_GOAL} ", "ingest s", "re-ingest s",
                  "speed-up",
