@@ -108,7 +108,7 @@ class SuggestPipeline:
         # each tenant's own brand voice: greetings, tu/vous and guardrail lists for the
         # drafts, default language, intents and SLA for the analysis (analyzer_for)
         self.brands = brands or BrandRegistry(default=brand)
-        self._tenant_analysis: dict[str, _TenantAnalysis] = {}
+        self._brand_analysis: dict[int, _TenantAnalysis] = {}  # id(brand) → its analysis
         self.top_articles = top_articles
         self.top_exchanges = top_exchanges
         self.max_drafts = max_drafts
@@ -132,8 +132,8 @@ class SuggestPipeline:
         brand = self.brands.for_tenant(tenant)
         if brand is self.analyzer.brand:
             return _TenantAnalysis(brand, self.analyzer, self.llm_tagger)
-        cached = self._tenant_analysis.get(tenant)
-        if cached is not None and cached.brand is brand:
+        cached = self._brand_analysis.get(id(brand))
+        if cached is not None and cached.brand is brand:  # it holds the brand: id stays valid
             return cached
         base = self.analyzer.intents
         intents = None
@@ -142,7 +142,7 @@ class SuggestPipeline:
                 IntentMatcher(brand.intents, self.embedder)
         tagger = self.llm_tagger.for_intents(brand.intents) if self.llm_tagger else None
         made = _TenantAnalysis(brand, self.analyzer.for_brand(brand, intents), tagger)
-        self._tenant_analysis[tenant] = made  # built once per tenant (intent vectors)
+        self._brand_analysis[id(brand)] = made  # once per brand (its intent vectors)
         return made
 
     def analyzer_for(self, tenant: str) -> Analyzer:

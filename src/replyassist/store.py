@@ -213,7 +213,7 @@ def _item(item_id: str, document: str | None, metadata: dict[str, Any] | None, *
     text = meta.pop(TEXT_KEY, None)
     for key in PACKED_LISTS.intersection(meta):
         value = meta[key]
-        if isinstance(value, str):  # stores written before keep the list itself
+        if isinstance(value, str):  # packed by _clean_metadata (older stores: a list)
             meta[key] = json.loads(value) if value.startswith("[") else [value]
     return StoredItem(id=item_id, document=(document or str(text or "")) if keep_text else "",
                       metadata=meta, score=score)

@@ -34,8 +34,9 @@ _PHONE = re.compile(
 )
 _HANDLE = re.compile(r"(?<![\w@/])@[A-Za-z0-9_]{2,30}\b")
 _ORDER = re.compile(r"(?<![\w/-])(?:[A-Z]{1,4}-?\d{5,10}|#\d{4,12})(?![\w/-])")
-# A bare number after "order", "commande", "n°", "no.": the keyword is matched (not
-# looked behind at every position, which cost 4× more) and kept by the replacement.
+# A bare number after "order", "commande", "n°", "no.": the keyword is matched and kept
+# by the replacement (five lookbehinds tried at every position made the one combined
+# pattern the scrubber's costliest: 0.12 s against 0.08 s for both, on 6,000 texts).
 _ORDER_AFTER_KEYWORD = re.compile(r"(?i:(order:? |commande |n° |no\. ))(\d{5,12})\b")
 
 
