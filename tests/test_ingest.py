@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 
 from replyassist import EmbedderMismatchError, InvalidInputError, VectorStore
@@ -105,10 +106,13 @@ def test_history_exchanges_are_scrubbed_and_linked(make_assistant):
     assert len(linked) >= 50
     assert all(isinstance(i.metadata["linked_doc_ids"], list) for i in linked)
     assert all(d.startswith("kb-") for i in linked for d in i.metadata["linked_doc_ids"])
-    # stored packed as one JSON string (Chroma writes lists slowly), read back as a list
-    raw = history._collection.get(ids=[linked[0].id], include=["metadatas"])
-    assert raw["metadatas"][0]["linked_doc_ids"] == json.dumps(
-        linked[0].metadata["linked_doc_ids"])
+    # Chroma holds only the filter keys; the rest is packed in one JSON string, read back
+    raw = history._collection.get(ids=[linked[0].id], include=["metadatas"])["metadatas"][0]
+    assert set(raw) == {"language", "channel", "_packed"}
+    packed = json.loads(raw["_packed"])
+    assert packed["linked_doc_ids"] == linked[0].metadata["linked_doc_ids"]
+    assert packed["_text"] == linked[0].document and "_text" not in linked[0].metadata
+    assert {"conversation_id", "turn", "answer"} <= set(linked[0].metadata)
     again = assistant.ingest_history(sample_path("history.jsonl"), tenant=SAMPLE_TENANT)
     assert again.added == 0 and again.skipped == report.added
     assert history.count() == report.added
@@ -185,3 +189,24 @@ def test_linked_ids_written_as_lists_by_older_versions_still_read(tmp_path):
                                           {"linked_doc_ids": "kb-c"}])
     items = {i.id: i.metadata["linked_doc_ids"] for i in history.iter_all()}
     assert items == {"old": ["kb-a", "kb-b"], "one": ["kb-c"]}
+
+
+def test_items_of_older_layouts_read_like_packed_ones(tmp_path):
+    store = VectorStore.open(tmp_path / "store")
+    history = store.collection("acme", "history", embedder_name="hash", dimension=4)
+    fields = {"conversation_id": "c-1", "turn": 1, "channel": "sms", "language": "fr",
+              "answer": "Bonjour, voici le lien.", "linked_doc_ids": ["kb-a"]}
+    history.upsert(["new"], np.eye(4, dtype=np.float32)[:1], ["ma commande"], [fields])
+    loose = {**fields, "linked_doc_ids": '["kb-a"]', "_text": "ma commande"}  # 2026-11
+    history._collection.upsert(ids=["loose", "document"], embeddings=np.eye(4)[1:3].tolist(),
+                               metadatas=[loose, {k: v for k, v in loose.items() if k != "_text"}],
+                               documents=[None, "ma commande"])  # type: ignore[list-item]
+    items = {i.id: i for i in history.iter_all()}
+    for item in items.values():
+        assert item.document == "ma commande" and item.metadata == fields
+    assert set(history._collection.get(ids=["new"])["metadatas"][0]) == {
+        "channel", "language", "_packed"}
+    # filter keys stay Chroma keys: a where clause still selects packed items
+    hits = history.query(np.eye(4, dtype=np.float32)[0], 5, where={"channel": "sms"})
+    assert {h.id for h in hits} == {"new", "loose", "document"}
+    assert history.query(np.eye(4, dtype=np.float32)[0], 5, where={"channel": "email"}) == []

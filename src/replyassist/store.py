@@ -6,16 +6,15 @@ vectors. Each collection records the embedder's name and dimension; opening it w
 another embedder raises :class:`EmbedderMismatchError`. We always pass our own vectors:
 Chroma's default embedding function (which downloads a model) is never used.
 
-The text of an item is stored in its metadata (``TEXT_KEY``), not as a Chroma document:
-retrieval never uses Chroma's full-text search (BM25 runs in process), and the document's
-full-text index cost more than half of every write (2.0 of 3.8 s for 3,000 items).
-
-List metadata that is never filtered on (``PACKED_LISTS``, e.g. an exchange's
-``linked_doc_ids``) is stored as one JSON string and read back as a list: Chroma 1.5
-writes a list value far more slowly than a string (3,000 exchanges: 1.95–2.2 s with a
-one-element list, 1.5 s with the same ids as a string, bare Chroma, best of 2). Such
-keys cannot be used in a ``where`` filter; lists that are filtered on (an article's
-``tags``) stay lists.
+Only the keys retrieval filters on (``FILTER_KEYS``: language, channel, tags) are Chroma
+metadata keys; an item's text and every other field are packed into one JSON string
+(``PACKED_KEY``) and unpacked on read, so callers see the same metadata dict. Chroma
+writes one row per metadata key, and that, not the bytes, is what a write costs: the
+bench's 3,000 exchanges went from 1.9 to 1.5 s of CPU (vectors alone: 1.0 s). Items
+written before (loose keys, the text as a Chroma document or under ``_text``, lists
+packed one by one) still read. The text is not a Chroma document, because retrieval
+never uses Chroma's full-text search (BM25 runs in process) and the document's
+full-text index cost more than half of every write.
 """
 
 from __future__ import annotations
@@ -37,8 +36,10 @@ from .errors import ConfigurationError, EmbedderMismatchError, StoreError
 __all__ = ["Kind", "StoredItem", "TenantCollection", "VectorStore", "collection_name"]
 
 Kind = Literal["kb", "history"]
-TEXT_KEY = "_text"
-PACKED_LISTS = frozenset({"linked_doc_ids"})
+FILTER_KEYS = frozenset({"language", "channel", "tags"})
+PACKED_KEY = "_packed"
+TEXT_KEY = "_text"  # inside the packed fields (and a loose key of older stores)
+PACKED_LISTS = frozenset({"linked_doc_ids"})  # older stores: one JSON string per list
 _SAFE = re.compile(r"[^a-z0-9_-]+")
 
 
@@ -207,23 +208,29 @@ class TenantCollection:
 
 def _item(item_id: str, document: str | None, metadata: dict[str, Any] | None, *,
           score: float = 0.0, keep_text: bool = True) -> StoredItem:
-    """A stored item: its text lives in the metadata (``TEXT_KEY``); stores written before
-    that kept it as the Chroma document, which is still read."""
+    """A stored item, its packed fields unpacked (see the module docstring)."""
     meta = dict(metadata or {})
+    packed = meta.pop(PACKED_KEY, None)
+    if isinstance(packed, str):
+        meta.update(json.loads(packed))
     text = meta.pop(TEXT_KEY, None)
     for key in PACKED_LISTS.intersection(meta):
         value = meta[key]
-        if isinstance(value, str):  # packed by _clean_metadata (older stores: a list)
+        if isinstance(value, str):  # older stores: a list packed on its own, or one id
             meta[key] = json.loads(value) if value.startswith("[") else [value]
     return StoredItem(id=item_id, document=(document or str(text or "")) if keep_text else "",
                       metadata=meta, score=score)
 
 
 def _clean_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
-    """Chroma accepts scalars and non-empty lists of scalars; drop None and empty lists,
-    and pack the ``PACKED_LISTS`` into JSON strings."""
-    return {k: json.dumps(v, ensure_ascii=False) if k in PACKED_LISTS and isinstance(v, list)
-            else v for k, v in metadata.items() if v is not None and v != [] and v != ""}
+    """Chroma metadata for ``metadata``: the ``FILTER_KEYS`` as keys (Chroma accepts
+    scalars and non-empty lists of scalars), everything else in one JSON string; None,
+    empty strings and empty lists are dropped."""
+    kept = {k: v for k, v in metadata.items() if v is not None and v != [] and v != ""}
+    out = {k: kept.pop(k) for k in FILTER_KEYS.intersection(kept)}
+    if kept:
+        out[PACKED_KEY] = json.dumps(kept, ensure_ascii=False, separators=(",", ":"))
+    return out
 
 
 class VectorStore:
