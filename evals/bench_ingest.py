@@ -219,6 +219,20 @@ def raw_embed(embedder: Any, texts: list[str], batch: int) -> dict[str, float]:
 
 
 # ------------------------------------------------------------------ instrumentation
+@contextlib.contextmanager
+def _patched(embed: Callable[..., Any], upsert: Callable[..., None]) -> Iterator[None]:
+    """Replaces the ingest's embedding call and the store's upsert inside the block."""
+    saved = [(kb_sync, "embed_array", kb_sync.embed_array),
+             (TenantCollection, "upsert", TenantCollection.upsert)]
+    kb_sync.embed_array = embed  # type: ignore[assignment]
+    TenantCollection.upsert = upsert  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        for owner, name, value in saved:
+            setattr(owner, name, value)
+
+
 class _Probe:
     """Times the ingest's embedding and store writes (wraps, never changes, the calls)."""
 
@@ -227,7 +241,7 @@ class _Probe:
         self.write_s = 0.0
         self.embedded = 0
         self.upserts = 0
-        self._saved: list[tuple[Any, str, Callable[..., Any]]] = []
+        self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> _Probe:
         probe = self
@@ -250,44 +264,25 @@ class _Probe:
                 probe.write_s += time.perf_counter() - t0
                 probe.upserts += 1
 
-        self._saved = [(kb_sync, "embed_array", original_embed),
-                       (TenantCollection, "upsert", original_upsert)]
-        kb_sync.embed_array = embed  # type: ignore[assignment]
-        TenantCollection.upsert = upsert  # type: ignore[method-assign]
+        self._stack.enter_context(_patched(embed, upsert))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for owner, name, value in self._saved:
-            setattr(owner, name, value)
+        self._stack.close()
 
 
-class _Dry:
+def _dry(dimension: int) -> contextlib.AbstractContextManager[None]:
     """Stubs the embedding (zero vectors) and the store writes out of an ingest, so its
     CPU is what everything else costs (reading, chunking, scrubbing, language detection,
     hashing, bookkeeping)."""
 
-    def __init__(self, dimension: int) -> None:
-        self.dimension = dimension
-        self._saved: list[tuple[Any, str, Callable[..., Any]]] = []
+    def embed(embedder: Any, texts: list[str]) -> Any:
+        return np.zeros((len(texts), dimension), dtype=np.float32)
 
-    def __enter__(self) -> _Dry:
-        dimension = self.dimension
-        self._saved = [(kb_sync, "embed_array", kb_sync.embed_array),
-                       (TenantCollection, "upsert", TenantCollection.upsert)]
+    def upsert(self: TenantCollection, *args: Any, **kwargs: Any) -> None:
+        return None
 
-        def embed(embedder: Any, texts: list[str]) -> Any:
-            return np.zeros((len(texts), dimension), dtype=np.float32)
-
-        def upsert(self: TenantCollection, *args: Any, **kwargs: Any) -> None:
-            return None
-
-        kb_sync.embed_array = embed  # type: ignore[assignment]
-        TenantCollection.upsert = upsert  # type: ignore[method-assign]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for owner, name, value in self._saved:
-            setattr(owner, name, value)
+    return _patched(embed, upsert)
 
 
 def _ingest(kind: str, run: Callable[[], Any]) -> dict[str, Any]:
@@ -408,11 +403,14 @@ def main(argv: list[str] | None = None) -> int:
                   f" + {runs['first_h'][-1]['seconds']:.1f} s", file=sys.stderr)
         dry_tenant = f"{TENANT}-{run_id}dry"
         dry_conversations = [c.model_copy(update={"tenant": dry_tenant}) for c in conversations]
-        with _Dry(len(embed_array(embedder, ["dimension"])[0])):
+        with _dry(len(embed_array(embedder, ["dimension"])[0])):
             dry = {"articles (chunks)": _ingest("articles", lambda: assistant.ingest_kb(
                        articles, tenant=dry_tenant)),
                    "exchanges": _ingest("exchanges", lambda: assistant.ingest_history(
                        dry_conversations, tenant=dry_tenant))}
+        dry_kb, dry_history = assistant.pipeline.collections(dry_tenant)
+        dry["articles (chunks)"]["stored"] = dry_kb.count() if dry_kb else 0
+        dry["exchanges"]["stored"] = dry_history.count() if dry_history else 0
         dry["total"] = total_of(dry["articles (chunks)"], dry["exchanges"])
         first = f"{TENANT}-{run_id}0"
         alone = {"articles (chunks)": chroma_alone(store, first, "kb", 256),

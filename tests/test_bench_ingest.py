@@ -1,0 +1,30 @@
+"""The ingest benchmark at a tiny size: it runs, its re-ingest writes nothing, and its dry
+ingest (the ceiling's "everything else") neither embeds nor writes. No timing is asserted:
+figures are for reading, not for failing on a slow machine."""
+
+import json
+
+import pytest
+
+from evals import bench_ingest
+
+pytestmark = pytest.mark.integration
+
+
+def test_bench_ingest_runs_and_reports_every_part(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert bench_ingest.main(["--n-articles", "4", "--n-exchanges", "30", "--repeats", "1",
+                              "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "The ceiling on this machine" in printed
+    summary = json.loads(out.read_text(encoding="utf-8"))
+    assert set(summary["parts"]) == {"articles (chunks)", "exchanges", "total"}
+    for part in summary["parts"].values():
+        assert part["ratio"] > 0 and 0 < part["ceiling"]["ratio"] <= 1
+        assert part["ingest"]["embedded_texts"] == part["texts"]  # what raw embedded
+        assert part["reingest"]["added"] == 0 and part["reingest"]["embedded_texts"] == 0
+    dry = summary["dry_runs"]
+    assert dry["exchanges"]["added"] == summary["exchanges"]
+    assert dry["exchanges"]["upsert_calls"] > 0 and dry["total"]["stored"] == 0  # stubbed
+    # the patches are undone: the real embedding and upsert are back
+    assert bench_ingest.kb_sync.embed_array is bench_ingest.embed_array
