@@ -61,7 +61,7 @@ from evals._common import (
     write_json,
 )
 from kb_ingest import Chunker, conversation_exchanges
-from replyassist.embeddings import embed_array
+from replyassist.embeddings import embed_array, embedder_identity
 from replyassist.guardrails.pii import PIIScrubber
 from replyassist.models import Conversation, KnowledgeArticle
 from replyassist.sample import sample_path
@@ -403,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
                   f" + {runs['first_h'][-1]['seconds']:.1f} s", file=sys.stderr)
         dry_tenant = f"{TENANT}-{run_id}dry"
         dry_conversations = [c.model_copy(update={"tenant": dry_tenant}) for c in conversations]
-        with _dry(len(embed_array(embedder, ["dimension"])[0])):
+        with _dry(embedder_identity(embedder)[1]):
             dry = {"articles (chunks)": _ingest("articles", lambda: assistant.ingest_kb(
                        articles, tenant=dry_tenant)),
                    "exchanges": _ingest("exchanges", lambda: assistant.ingest_history(
@@ -431,13 +431,12 @@ def main(argv: list[str] | None = None) -> int:
                                "load_average_1min": [load_before, load_after],
                                "runs": runs, "parts": {}}
 
-    total = total_of
-
     for label, n, raw, first, again in (
             ("articles (chunks)", len(k_texts), best["raw_k"], best["first_k"], best["again_k"]),
             ("exchanges", len(h_texts), best["raw_h"], best["first_h"], best["again_h"]),
-            ("total", len(k_texts) + len(h_texts), total(best["raw_k"], best["raw_h"]),
-             total(best["first_k"], best["first_h"]), total(best["again_k"], best["again_h"]))):
+            ("total", len(k_texts) + len(h_texts), total_of(best["raw_k"], best["raw_h"]),
+             total_of(best["first_k"], best["first_h"]),
+             total_of(best["again_k"], best["again_h"]))):
         raw_tps = n / raw["seconds"]
         ingest_tps = n / first["seconds"]
         ratio = ingest_tps / raw_tps

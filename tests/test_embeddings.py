@@ -1,6 +1,7 @@
 """The packaged USE embedder: parallel workers give the vectors one worker gives, in the
 input order, and BLAS thread limits are restored however many callers overlap."""
 
+import os
 import threading
 
 import numpy as np
@@ -98,7 +99,7 @@ def test_single_blas_thread_is_reference_counted():
     assert _blas_threads() == before
 
 
-@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_a_forked_child_embeds_with_its_own_workers(use_embedder):
     import multiprocessing
 

@@ -200,7 +200,7 @@ def test_items_of_older_layouts_read_like_packed_ones(tmp_path):
     loose = {**fields, "linked_doc_ids": '["kb-a"]', "_text": "ma commande"}  # 2026-11
     history._collection.upsert(ids=["loose", "document"], embeddings=np.eye(4)[1:3].tolist(),
                                metadatas=[loose, {k: v for k, v in loose.items() if k != "_text"}],
-                               documents=[None, "ma commande"])  # type: ignore[list-item]
+                               documents=[None, "ma commande"])
     items = {i.id: i for i in history.iter_all()}
     for item in items.values():
         assert item.document == "ma commande" and item.metadata == fields

@@ -177,10 +177,10 @@ class UniversalSentenceEncoderEmbeddings(_ArrayEmbeddings):
 
     ``threads`` workers embed slices of ``batch_size`` texts in parallel, each with one
     BLAS thread. NumPy releases the GIL in the forward pass (only the tokenizer is pure
-    Python), so on 2 cores this embeds 15–30 % more texts per second than one worker with
-    two BLAS threads, whose second thread spins through the single-threaded steps and
-    takes those cycles from the rest of the process (an ingest's store writes). One text
-    (a query) is embedded in the caller's thread."""
+    Python), so on 2 cores this embeds 6–20 % more texts per second than one worker with
+    two BLAS threads, and with a quarter less CPU: that second BLAS thread spins through
+    the single-threaded steps (3,000 texts: 10–12 CPU-s against 7–9). One text (a query)
+    is embedded in the caller's thread."""
 
     name = "use:multilingual-v3"
 
