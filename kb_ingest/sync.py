@@ -60,7 +60,10 @@ def article_hash(article: KnowledgeArticle, signature: str) -> str:
 class _BackgroundWriter:
     """Runs store writes in one background thread, so the next batch is embedded while
     the previous one is written. At most one write is in flight; its errors surface on
-    the next ``submit`` or on ``drain``."""
+    the next ``submit`` or on ``drain``. The embedded Chroma's upsert holds the GIL for
+    the whole call (``evals.bench_ingest`` measures it), so a write overlaps only what
+    releases it (a Chroma server's round trips, NumPy); in process, the write and the
+    Python stages (reading, scrubbing, the embedder's tokenizer) run one after another."""
 
     def __init__(self) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ra-writer")

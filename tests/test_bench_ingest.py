@@ -21,6 +21,8 @@ def test_bench_ingest_runs_and_reports_every_part(tmp_path, capsys):
     assert set(summary["parts"]) == {"articles (chunks)", "exchanges", "total"}
     for part in summary["parts"].values():
         assert part["ratio"] > 0 and 0 < part["ceiling"]["ratio"] <= 1
+        assert 0 < part["ceiling"]["serial_ratio"] <= part["ceiling"]["ratio"]
+        assert 0 <= part["python_progress_during_chroma"] < 5  # a share, measured
         assert part["ingest"]["embedded_texts"] == part["texts"]  # what raw embedded
         assert part["reingest"]["added"] == 0 and part["reingest"]["embedded_texts"] == 0
     dry = summary["dry_runs"]
@@ -28,3 +30,17 @@ def test_bench_ingest_runs_and_reports_every_part(tmp_path, capsys):
     assert dry["exchanges"]["upsert_calls"] > 0 and dry["total"]["stored"] == 0  # stubbed
     # the patches are undone: the real embedding and upsert are back
     assert bench_ingest.kb_sync.embed_array is bench_ingest.embed_array
+
+
+def test_python_progress_tells_a_gil_holder_from_a_sleeper():
+    import time
+
+    def hold_gil() -> None:  # pure Python: the spinner gets about half of the GIL
+        end = time.perf_counter() + 0.3
+        while time.perf_counter() < end:
+            pass
+
+    sleeping = bench_ingest.python_progress_during(lambda: time.sleep(0.3))
+    busy = bench_ingest.python_progress_during(hold_gil)
+    assert sleeping > 0.5  # a sleeper releases the GIL
+    assert busy < sleeping  # a Python loop competes for it
