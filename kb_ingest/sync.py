@@ -61,9 +61,10 @@ class _BackgroundWriter:
     """Runs store writes in one background thread, so the next batch is embedded while
     the previous one is written. At most one write is in flight; its errors surface on
     the next ``submit`` or on ``drain``. The embedded Chroma's upsert holds the GIL for
-    the whole call (``evals.bench_ingest`` measures it), so a write overlaps only what
-    releases it (a Chroma server's round trips, NumPy); in process, the write and the
-    Python stages (reading, scrubbing, the embedder's tokenizer) run one after another."""
+    the whole call (``evals.bench_ingest`` measures it: a Python thread gets 3–8 % as far
+    as alone), so in process the write and the Python stages (reading, scrubbing, the
+    embedder's tokenizer) run one after another. With a Chroma server the client waits
+    on the network part of the time (48–81 % as far), and the overlap is real."""
 
     def __init__(self) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ra-writer")
