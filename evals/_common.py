@@ -58,12 +58,13 @@ def temp_store(prefix: str = "ra-eval-") -> Iterator[tuple[Any, Path]]:
         yield VectorStore.open(path), path
 
 
-def make_assistant(store: Any, embedder: Any, **settings: Any) -> Any:
+def make_assistant(store: Any, embedder: Any, *, ingest_embedder: Any = None,
+                   **settings: Any) -> Any:
     """A ``ReplyAssistant`` on ``store`` with ``Settings(**settings)`` (no LLM)."""
     from replyassist import ReplyAssistant, Settings
 
     settings.setdefault("mode", "composed")
-    return ReplyAssistant(store=store, embedder=embedder,
+    return ReplyAssistant(store=store, embedder=embedder, ingest_embedder=ingest_embedder,
                           settings=Settings(store=str(store.location), **settings))
 
 

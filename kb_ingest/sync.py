@@ -20,7 +20,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
-from replyassist.embeddings import embed_array
+from replyassist.embed_worker import submit_embedding
 from replyassist.errors import InvalidInputError
 from replyassist.jsonl import OnError, ParsedLine
 from replyassist.models import KnowledgeArticle
@@ -58,13 +58,14 @@ def article_hash(article: KnowledgeArticle, signature: str) -> str:
 
 
 class _BackgroundWriter:
-    """Runs store writes in one background thread, so the next batch is embedded while
-    the previous one is written. At most one write is in flight; its errors surface on
-    the next ``submit`` or on ``drain``. The embedded Chroma's upsert holds the GIL for
-    the whole call (``evals.bench_ingest`` measures it: a Python thread gets 3–8 % as far
-    as alone), so in process the write and the Python stages (reading, scrubbing, the
-    embedder's tokenizer) run one after another. With a Chroma server the client waits
-    on the network part of the time (48–81 % as far), and the overlap is real."""
+    """Runs store writes in one background thread. At most one write is in flight; its
+    errors surface on the next ``submit`` or on ``drain``. The embedded Chroma's upsert
+    holds the GIL for the whole call (``evals.bench_ingest`` measures it: a Python thread
+    gets 3–8 % as far as alone), so in process the write and the Python stages (reading,
+    scrubbing, the embedder's tokenizer) run one after another. With a Chroma server the
+    client waits on the network part of the time (48–81 % as far), and with the embedder
+    in a child process (:class:`~replyassist.embed_worker.ProcessEmbeddings`) the
+    embedding runs there meanwhile."""
 
     def __init__(self) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ra-writer")
@@ -84,6 +85,42 @@ class _BackgroundWriter:
             self.wait()
         finally:
             self._executor.shutdown(wait=True)
+
+
+class _EmbedThenWrite:
+    """Batches go embed → write. With an in-process embedder, ``submit`` embeds now and
+    queues the write; with :class:`~replyassist.embed_worker.ProcessEmbeddings` it hands
+    the batch to the child and writes the batch before it (whose vectors are then ready
+    or nearly), so the child embeds batch *k* while this process writes *k − 1* and reads
+    *k + 1*. ``drain`` writes whatever was submitted: nothing read is lost."""
+
+    def __init__(self, embedder: Embeddings) -> None:
+        self.embedder = embedder
+        self.writer = _BackgroundWriter()
+        self._waiting: tuple[Future[np.ndarray], Callable[[np.ndarray], None]] | None = None
+
+    def submit(self, texts: list[str], write: Callable[[np.ndarray], None]) -> None:
+        future = submit_embedding(self.embedder, texts)
+        previous, self._waiting = self._waiting, (future, write)
+        if previous is not None:
+            self._write(*previous)
+        if future.done():
+            self._write_waiting()
+
+    def _write(self, future: Future[np.ndarray], write: Callable[[np.ndarray], None]) -> None:
+        vectors = future.result()
+        self.writer.submit(lambda: write(vectors))
+
+    def _write_waiting(self) -> None:
+        if self._waiting is not None:
+            waiting, self._waiting = self._waiting, None
+            self._write(*waiting)
+
+    def drain(self) -> None:
+        try:
+            self._write_waiting()
+        finally:
+            self.writer.drain()
 
 
 def _handle_error(error: InvalidInputError, report: IngestReport, on_error: OnError) -> None:
@@ -114,7 +151,7 @@ class _ArticleSync:
         self.seen: set[str] = set()
         self.pending: list[_PendingArticle] = []
         self.bar = tqdm(desc="articles", unit="doc", disable=not progress)
-        self.writer = _BackgroundWriter()
+        self.pipeline = _EmbedThenWrite(embedder)
         self.signature = f"{chunker.signature}|{getattr(embedder, 'name', '')}"
         self.existing: dict[str, tuple[str, list[str]]] = {}
         for item in collection.iter_all(documents=False):
@@ -164,9 +201,8 @@ class _ArticleSync:
         if not self.pending:
             return
         batch, self.pending = self.pending, []
-        vectors = embed_array(self.embedder, [t for p in batch for t in p.texts])
 
-        def write() -> None:
+        def write(vectors: np.ndarray) -> None:
             self.collection.upsert([i for p in batch for i in p.ids], vectors,
                                    [t for p in batch for t in p.texts],
                                    [m for p in batch for m in p.metadatas])
@@ -183,7 +219,7 @@ class _ArticleSync:
             self.collection.delete(stale)
             self.bar.update(len(batch))
 
-        self.writer.submit(write)
+        self.pipeline.submit([t for p in batch for t in p.texts], write)
 
     def prune(self) -> None:
         gone = [doc_id for doc_id in self.existing if doc_id not in self.seen]
@@ -214,7 +250,7 @@ def sync_articles(
         try:
             run.flush()
         finally:
-            run.writer.drain()
+            run.pipeline.drain()
             run.bar.close()
         if report.added or report.updated or report.removed:
             collection.bump_generation()  # invalidates lexical indexes
@@ -238,22 +274,21 @@ def sync_exchanges(
     known = known_ids if known_ids is not None else collection.ids()
     batch: list[Exchange] = []
     bar = tqdm(desc="exchanges", unit="ex", disable=not progress)
-    writer = _BackgroundWriter()
+    pipeline = _EmbedThenWrite(embedder)
 
     def flush() -> None:
         if not batch:
             return
         items = list(batch)
         batch.clear()
-        vectors: np.ndarray = embed_array(embedder, [e.context for e in items])
 
-        def write() -> None:
+        def write(vectors: np.ndarray) -> None:
             collection.upsert([e.id for e in items], vectors, [e.context for e in items],
                               [e.metadata() for e in items])
             report.added += len(items)
             bar.update(len(items))
 
-        writer.submit(write)
+        pipeline.submit([e.context for e in items], write)
 
     try:
         for exchange in exchanges:
@@ -268,7 +303,7 @@ def sync_exchanges(
         try:
             flush()
         finally:
-            writer.drain()
+            pipeline.drain()
             bar.close()
             if report.added:
                 collection.bump_generation()

@@ -25,11 +25,17 @@ def test_bench_ingest_runs_and_reports_every_part(tmp_path, capsys):
         assert 0 <= part["python_progress_during_chroma"] < 5  # a share, measured
         assert part["ingest"]["embedded_texts"] == part["texts"]  # what raw embedded
         assert part["reingest"]["added"] == 0 and part["reingest"]["embedded_texts"] == 0
+        child = part["child_process"]  # the same ingest, the embedder in a child process
+        assert child["ratio"] > 0 and child["ingest"]["added"] == part["ingest"]["added"]
+        assert child["ingest"]["cpu_seconds"] > 0
+    assert summary["child_process_start_seconds"] > 0
     dry = summary["dry_runs"]
     assert dry["exchanges"]["added"] == summary["exchanges"]
     assert dry["exchanges"]["upsert_calls"] > 0 and dry["total"]["stored"] == 0  # stubbed
     # the patches are undone: the real embedding and upsert are back
-    assert bench_ingest.kb_sync.embed_array is bench_ingest.embed_array
+    from replyassist.embed_worker import submit_embedding
+
+    assert bench_ingest.kb_sync.submit_embedding is submit_embedding
 
 
 def test_python_progress_tells_a_gil_holder_from_a_sleeper():

@@ -18,6 +18,7 @@ from .analysis.llm_tagger import LLMTagger
 from .analysis.rules import RuleTagger
 from .brand import BrandRegistry, BrandVoice
 from .drafting import ComposedDrafter, GeneratedDrafter
+from .embed_worker import ProcessEmbeddings
 from .embeddings import embedder_identity, load_embedder
 from .guardrails.guard import DraftGuard
 from .guardrails.pii import PIIScrubber
@@ -75,10 +76,14 @@ class ReplyAssistant:
         retriever: HybridRetriever | None = None,
         analyzer: Analyzer | None = None,
         brands: BrandRegistry | None = None,
+        ingest_embedder: Embeddings | None = None,
     ) -> None:
         """``brand``: the default brand voice (its intents and SLA analyse tenants without
         a profile of their own);
-        ``brands``: one brand voice per tenant (``REPLYASSIST_BRANDS_DIR``)."""
+        ``brands``: one brand voice per tenant (``REPLYASSIST_BRANDS_DIR``);
+        ``ingest_embedder``: embeds ingested texts instead of ``embedder`` (the same model:
+        :meth:`from_settings` passes a :class:`~replyassist.embed_worker.ProcessEmbeddings`
+        wrapping ``embedder``, see ``Settings.ingest_embed_process``)."""
         self.settings = settings or Settings()
         self.store = store
         self.embedder = embedder
@@ -111,8 +116,9 @@ class ReplyAssistant:
             brands=brands or BrandRegistry(default=self.brand))
         if self.pipeline.brands.default is None:
             self.pipeline.brands.default = self.brand
+        self.ingest_embedder = ingest_embedder or embedder
         self.ingestor = Ingestor(
-            embedder, chunker=Chunker(self.settings.kb_chunk_tokens,
+            self.ingest_embedder, chunker=Chunker(self.settings.kb_chunk_tokens,
                                       self.settings.kb_chunk_overlap, counter),
             detector=self.detector, scrubber=PIIScrubber())
 
@@ -126,10 +132,30 @@ class ReplyAssistant:
             if settings.brands_dir else None
         if brand is None and brands is not None:
             brand = brands.default
-        return cls(store=VectorStore.open(settings.store_location),
-                   embedder=embedder or load_embedder(settings.embedder),
+        ingest_embedder = None
+        if embedder is None:
+            embedder = load_embedder(settings.embedder)
+            if settings.ingest_embed_process != "never":
+                ingest_embedder = ProcessEmbeddings(
+                    settings.embedder, local=embedder,
+                    start_after=0 if settings.ingest_embed_process == "always"
+                    else settings.ingest_embed_process_after)
+        return cls(store=VectorStore.open(settings.store_location), embedder=embedder,
                    chat_model=chat_model or build_chat_model(settings),
-                   settings=settings, brand=brand, brands=brands)
+                   settings=settings, brand=brand, brands=brands,
+                   ingest_embedder=ingest_embedder)
+
+    def close(self) -> None:
+        """Stop the ingest's embedder process, if one was started (it also stops on its
+        own when this process exits)."""
+        if isinstance(self.ingest_embedder, ProcessEmbeddings):
+            self.ingest_embedder.close()
+
+    def __enter__(self) -> ReplyAssistant:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # ------------------------------------------------------------------ suggest
     @staticmethod

@@ -93,9 +93,9 @@ def ingest_kb(
 ) -> None:
     """Ingest knowledge articles (incremental: unchanged articles are skipped)."""
     try:
-        assistant = _assistant(store, config, embedder)
-        report = assistant.ingest_kb(path, tenant=tenant, prune=prune, on_error=on_error.value,
-                                     progress=sys.stderr.isatty())
+        with _assistant(store, config, embedder) as assistant:  # stops an embedder process
+            report = assistant.ingest_kb(path, tenant=tenant, prune=prune,
+                                         on_error=on_error.value, progress=sys.stderr.isatty())
     except ReplyAssistError as error:
         raise _fail(error) from error
     _report(report)
@@ -110,9 +110,9 @@ def ingest_history(
 ) -> None:
     """Ingest past conversations: each agent answer becomes an exchange (PII scrubbed)."""
     try:
-        assistant = _assistant(store, config, embedder)
-        report = assistant.ingest_history(path, tenant=tenant, on_error=on_error.value,
-                                          progress=sys.stderr.isatty())
+        with _assistant(store, config, embedder) as assistant:  # stops an embedder process
+            report = assistant.ingest_history(path, tenant=tenant, on_error=on_error.value,
+                                              progress=sys.stderr.isatty())
     except ReplyAssistError as error:
         raise _fail(error) from error
     _report(report)

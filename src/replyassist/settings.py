@@ -78,6 +78,14 @@ class Settings(BaseSettings):
 
     kb_chunk_tokens: int = 300
     kb_chunk_overlap: int = 40
+    ingest_embed_process: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="Embed long ingests in a child process (`python -m "
+                    "replyassist.embed_worker`), so that reading and writing overlap the "
+                    "embedding: `auto` starts it once an ingest has embedded "
+                    "`ingest_embed_process_after` texts, `always` at the first batch. Only for "
+                    "the embedder named by `embedder`; queries are always embedded in process.")
+    ingest_embed_process_after: int = Field(default=2048, ge=0)
     top_articles: int = 3
     top_exchanges: int = 5
     max_drafts: int = 3
