@@ -52,6 +52,7 @@ DATA ?= ../shared/data
 eval: $(VENV)/.installed
 	$(PY) -m evals.embedder_choice
 	$(PY) -m evals.twitter_retrieval --data $(DATA)/ibm_twitter_cdp
+	$(PY) -m evals.reply_safety --data $(DATA)
 	$(PY) -m evals.eval_analysis --data $(DATA)
 	$(PY) -m evals.standard_suite --data $(DATA) --out eval-runs
 

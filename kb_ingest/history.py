@@ -7,36 +7,19 @@ links from the answer to known knowledge articles are recorded (``linked_doc_ids
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
 
 from replyassist.guardrails.pii import PIIScrubber
+from replyassist.links import URL as _URL
+from replyassist.links import normalize_url
 from replyassist.models import Conversation
 
 __all__ = ["EXCHANGE_FORMAT", "Exchange", "conversation_exchanges", "normalize_url"]
 
 # Part of every exchange id: bump it when scrubbing or exchange building changes, so a
 # re-ingest rewrites the exchanges instead of skipping them.
-EXCHANGE_FORMAT = "exchange-v1"
-
-_URL = re.compile(r"https?://[^\s<>\"')\]]+", re.IGNORECASE)
-_TRACKING = re.compile(r"(utm_[a-z]+|fbclid|gclid|mc_[a-z]+|ref)=", re.IGNORECASE)
-_ARCHIVE = re.compile(r"^(?:https?://)?web\.archive\.org/web/\d+[a-z_]*/", re.IGNORECASE)
-
-
-def normalize_url(url: str) -> str:
-    """Compare URLs loosely: no scheme, ``www.``, archive prefix, fragment, tracking
-    parameters or trailing slash; the rest of the query is kept (it can name the page)."""
-    value = _ARCHIVE.sub("", url.strip())
-    value = re.sub(r"^https?://", "", value, flags=re.IGNORECASE)
-    value = re.sub(r"^www\.", "", value, flags=re.IGNORECASE)
-    value = value.split("#", 1)[0].rstrip(".,;:!")
-    path, _, query = value.partition("?")
-    params = sorted(p for p in query.split("&") if p and not _TRACKING.match(p))
-    path = path.rstrip("/").lower()
-    return f"{path}?{'&'.join(params)}" if params else path
-
+EXCHANGE_FORMAT = "exchange-v2"  # v2: names and signatures found without customer.name
 
 @dataclass(frozen=True)
 class Exchange:
@@ -96,11 +79,11 @@ def conversation_exchanges(
         if exchange_id in known_ids:
             known += 1
             continue
-        context = scrubber.scrub(raw_context, names=names).text
         if language is None:
             customer_text = "\n".join(m.text for m in conversation.messages
                                       if m.role == "customer")
             language = detect_language(customer_text, default_language)
+        context = scrubber.scrub(raw_context, names=names, language=language).text
         linked = sorted({doc for url in _URL.findall(message.text)
                          for doc in url_to_doc.get(normalize_url(url), [])})
         exchanges.append(Exchange(
@@ -110,7 +93,7 @@ def conversation_exchanges(
             channel=conversation.channel,
             language=language,
             context=context,
-            answer=scrubber.scrub(message.text, names=names).text,
+            answer=scrubber.scrub(message.text, names=names, language=language).text,
             linked_doc_ids=linked,
             created_at=message.created_at.isoformat() if message.created_at else None,
         ))

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -42,13 +43,15 @@ class IngestReport:
     chunks: int = 0
     seconds: float = 0.0
     errors: list[InvalidInputError] = field(default_factory=list)
+    library: Any = None  # the response library's MineReport after a history ingest
 
     def summary(self) -> str:
         line = (f"{self.kind}: {self.added} added, {self.updated} updated, "
                 f"{self.skipped} skipped, {self.removed} removed")
         if self.errors:
             line += f", {len(self.errors)} errors"
-        return f"{line} ({self.seconds:.2f} s)"
+        line = f"{line} ({self.seconds:.2f} s)"
+        return f"{line}\n{self.library.summary()}" if self.library is not None else line
 
 
 def article_hash(article: KnowledgeArticle, signature: str) -> str:

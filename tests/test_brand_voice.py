@@ -172,18 +172,28 @@ def test_english_drafts_are_unaffected_by_tutoiement(brand):
         _composed(brand, language="en", register="casual")
 
 
-def test_past_answers_in_the_other_address_are_not_reused(brand):
+def test_past_answers_in_the_other_address_are_not_reused(brand, tmp_path):
+    """Library replies in tutoiement never reach a vouvoiement draft, and the reverse."""
+    from replyassist.drafting.voice import fits_address
+    from replyassist.library import LibraryMiner, LibraryStore, PastAnswer, select_replies
     from replyassist.retrieval import ExchangeResult
+    from replyassist.testing import HashEmbeddings
 
-    answers = [ExchangeResult(id=i, conversation_id=i, score=0.9, similarity=0.8,
-                              context="échange ?", answer=text, language="fr",
-                              channel="chat", linked_doc_ids=[])
-               for i, text in (("h-tu", "Salut [NAME], tu peux l'échanger en ligne."),
-                               ("h-vous", "Bonjour [NAME], vous pouvez l'échanger en ligne."))]
-    context = _context(brand, articles=[])
-    context.exchanges, context.max_drafts = answers, 3
-    texts = [d.text for d in ComposedDrafter(PromptLibrary()).draft(context).drafts]
-    assert any("vous pouvez" in t for t in texts) and not any("tu peux" in t for t in texts)
+    store = LibraryStore(f"sqlite:///{tmp_path / 'library.db'}")
+    past = [PastAnswer(exchange_id=f"{i}#1", conversation_id=i, answer=text, language="fr")
+            for i, text in (("h-tu", "Salut [NAME] ! Tu peux l'échanger en ligne."),
+                            ("h-vous", "Bonjour [NAME], vous pouvez l'échanger en ligne."))]
+    LibraryMiner(store, HashEmbeddings()).mine("t", past)
+    exchanges = [ExchangeResult(id=f"{i}#1", conversation_id=i, score=0.9, similarity=0.8,
+                                context="échange ?", answer="", language="fr",
+                                channel="chat", linked_doc_ids=[]) for i in ("h-tu", "h-vous")]
+    for address, kept, dropped in (("vous", "vous pouvez", "tu peux"),
+                                   ("tu", "tu peux", "vous pouvez")):
+        texts = [r.text.lower() for r in select_replies(
+            store, "t", "fr", exchanges, min_support=1,
+            fits=lambda text, a=address: fits_address(text, "fr", a))]
+        assert any(kept in t for t in texts) and not any(dropped in t for t in texts)
+    store.close()
 
 
 # ------------------------------------------------------------------ greeting, sign-off
@@ -256,10 +266,11 @@ def test_emoji_stripped_where_forbidden_and_capped_elsewhere(make_assistant, bra
 
 
 def test_banned_claim_sentence_removed_with_a_warning(make_assistant):
-    draft, _ = _generated(make_assistant, "Bonjour Kate, votre colis est en route. "
+    # (not "votre colis est en route": an ungrounded action, removed by the case-fact check)
+    draft, _ = _generated(make_assistant, "Bonjour Kate, nous regardons votre colis. "
                                           "Et c'est satisfait ou remboursé, évidemment ! "
                                           "Nous vous tenons informée.")
-    assert draft.text == "Bonjour Kate, votre colis est en route. Nous vous tenons informée."
+    assert draft.text == "Bonjour Kate, nous regardons votre colis. Nous vous tenons informée."
     [notice] = [n for n in draft.warnings if n.code == "banned_claim"]
     assert "satisfait ou remboursé" in notice.message and "évidemment" in notice.message
 

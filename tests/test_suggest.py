@@ -189,16 +189,20 @@ def test_composed_drafts_in_other_languages_and_unknown_language(make_assistant,
     assert russian.drafts[0].warnings[-1].code == "language_mismatch"
 
 
-def test_composer_skips_past_answers_that_pointed_elsewhere(brand):
+def test_composer_uses_library_replies_never_past_answers_as_written(brand):
+    """Drafts come from canonical library replies of similar cases: their slots are
+    filled from this conversation only, a reply linking another article is skipped, and
+    a sentence whose slot cannot be filled is dropped."""
     from replyassist import Conversation
     from replyassist.drafting import ComposedDrafter, DraftContext
+    from replyassist.library import LibraryReply, RankedReply
     from replyassist.prompts import PromptLibrary
-    from replyassist.retrieval import ArticleResult, ExchangeResult
+    from replyassist.retrieval import ArticleResult
 
-    def exchange(conversation_id, answer, linked):
-        return ExchangeResult(id=conversation_id, conversation_id=conversation_id, score=0.9,
-                              similarity=0.8, context="my refund?", answer=answer,
-                              language="en", channel="chat", linked_doc_ids=linked)
+    def ranked(text, kind="body", position=1, score=0.8):
+        reply = LibraryReply(id=f"r-{abs(hash(text))}", tenant="t", language="en", kind=kind,
+                             text=text, support=4, uses=4)
+        return RankedReply(reply, score, position, via=("h-1",))
 
     article = ArticleResult(doc_id="kb-refund", title="Refunds", url="https://h.example/refund",
                             language="en", score=0.9, similarity=0.7,
@@ -206,13 +210,16 @@ def test_composer_skips_past_answers_that_pointed_elsewhere(brand):
     context = DraftContext(
         conversation=Conversation.model_validate(conversation("Where is my refund?")),
         language="en", brand=brand, articles=[article], max_drafts=3,
-        exchanges=[exchange("h-other", "Oil the hinge, [NAME].", ["kb-hinge"]),
-                   exchange("h-same", "Hello [NAME], refunds take 14 days.", ["kb-refund"]),
-                   exchange("h-none", "Hello [NAME], we are checking [ORDER_ID].", [])])
+        exchanges=[],
+        replies=[ranked("Oil the hinge: https://h.example/hinge", score=0.9),
+                 ranked("Refunds take 14 days, {name}.", position=1),
+                 ranked("Your tracking number is {case_id}.", position=2),
+                 ranked("Could you send us your order number?", kind="question", position=3)])
     drafts = ComposedDrafter(PromptLibrary()).draft(context).drafts
-    texts = [d.text for d in drafts]
-    assert "Hello Kate, refunds take 14 days." in texts
-    assert not any("hinge" in t for t in texts)
-    unfilled = next(d for d in drafts if "[ORDER_ID]" in d.text)
-    assert unfilled.warnings[0].code == "placeholder_unfilled"
+    library = drafts[0]
+    assert "Refunds take 14 days, Kate." in library.text
+    assert "Could you send us your order number?" in library.text
+    assert "hinge" not in library.text and "{" not in library.text
+    assert "tracking" not in library.text
+    assert library.text.count("Kate") == 2  # the greeting and the reply, nothing stacked
     assert next(d for d in drafts if d.tone == "informative").citations[0].doc_id == "kb-refund"

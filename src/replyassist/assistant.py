@@ -21,8 +21,10 @@ from .drafting import ComposedDrafter, GeneratedDrafter
 from .embed_worker import ProcessEmbeddings
 from .embeddings import embedder_identity, load_embedder
 from .guardrails.guard import DraftGuard
+from .guardrails.names import NameFinder
 from .guardrails.pii import PIIScrubber
 from .jsonl import OnError
+from .library import LibraryMiner, LibraryStore, MineReport
 from .llm import build_chat_model
 from .models import Analysis, Conversation, KnowledgeArticle, Suggestions
 from .pipeline import StreamEvent, SuggestPipeline
@@ -77,13 +79,16 @@ class ReplyAssistant:
         analyzer: Analyzer | None = None,
         brands: BrandRegistry | None = None,
         ingest_embedder: Embeddings | None = None,
+        library: LibraryStore | None = None,
     ) -> None:
         """``brand``: the default brand voice (its intents and SLA analyse tenants without
         a profile of their own);
         ``brands``: one brand voice per tenant (``REPLYASSIST_BRANDS_DIR``);
         ``ingest_embedder``: embeds ingested texts instead of ``embedder`` (the same model:
         :meth:`from_settings` passes a :class:`~replyassist.embed_worker.ProcessEmbeddings`
-        wrapping ``embedder``, see ``Settings.ingest_embed_process``)."""
+        wrapping ``embedder``, see ``Settings.ingest_embed_process``);
+        ``library``: the response library (default: ``Settings.library_url``, else a SQLite
+        file beside the vector store)."""
         self.settings = settings or Settings()
         self.store = store
         self.embedder = embedder
@@ -97,6 +102,13 @@ class ReplyAssistant:
         from kb_ingest.chunking import Chunker
         from kb_ingest.service import Ingestor
 
+        self.library = library or (LibraryStore(self.settings.library_url)
+                                   if self.settings.library_url
+                                   else LibraryStore.beside(store.location))
+        # names an older ingest left in past answers are slotted too (no spaCy: see
+        # docs/names.md)
+        self.library_miner = LibraryMiner(self.library, embedder, names=NameFinder(ner=False),
+                                          min_support=self.settings.library_min_support)
         counter = TokenCounter()
         generator = GeneratedDrafter(chat_model, self.prompts,
                                      max_prompt_tokens=self.settings.max_prompt_tokens
@@ -113,7 +125,8 @@ class ReplyAssistant:
             llm_tagger=llm_tagger, llm_tagging=self.settings.llm_tagging,
             unsure_below=self.settings.llm_tagging_unsure_below,
             guard=DraftGuard(self.brand, detector=self.detector),
-            brands=brands or BrandRegistry(default=self.brand))
+            brands=brands or BrandRegistry(default=self.brand),
+            library=self.library, library_min_support=self.settings.library_min_support)
         if self.pipeline.brands.default is None:
             self.pipeline.brands.default = self.brand
         self.ingest_embedder = ingest_embedder or embedder
@@ -150,6 +163,7 @@ class ReplyAssistant:
         own when this process exits)."""
         if isinstance(self.ingest_embedder, ProcessEmbeddings):
             self.ingest_embedder.close()
+        self.library.close()
 
     def __enter__(self) -> ReplyAssistant:
         return self
@@ -226,5 +240,15 @@ class ReplyAssistant:
         tenant = tenant or self.settings.tenant
         kb, history = self.pipeline.collections(tenant, create=True)
         assert history is not None
-        return self.ingestor.ingest_history(source, history, kb, tenant=tenant,
-                                            on_error=on_error, progress=progress)
+        report = self.ingestor.ingest_history(source, history, kb, tenant=tenant,
+                                              on_error=on_error, progress=progress)
+        if self.settings.library_mine_on_ingest:
+            report.library = self.library_miner.mine_collection(tenant, history)
+        return report
+
+    def mine_library(self, tenant: str | None = None) -> MineReport:
+        """Mine the tenant's response library from the past answers not mined yet."""
+        tenant = tenant or self.settings.tenant
+        _, history = self.pipeline.collections(tenant, create=True)
+        assert history is not None
+        return self.library_miner.mine_collection(tenant, history)

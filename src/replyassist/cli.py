@@ -33,6 +33,12 @@ class _RunByDefault(TyperGroup):
         return super().parse_args(ctx, args)
 
 
+library_app = typer.Typer(
+    help="Review the response library: canonical replies mined from past answers "
+    "(approve, block, edit, export to a helpdesk, import review decisions).",
+    no_args_is_help=True)
+app.add_typer(library_app, name="library")
+
 eval_app = typer.Typer(cls=_RunByDefault, no_args_is_help=True,
                        help="Score replyassist (and baselines) on test conversations.")
 app.add_typer(eval_app, name="eval")
@@ -47,6 +53,28 @@ class ModeChoice(StrEnum):
 class OnErrorChoice(StrEnum):
     skip = "skip"
     stop = "stop"
+
+
+class StatusChoice(StrEnum):
+    candidate = "candidate"
+    approved = "approved"
+    blocked = "blocked"
+
+
+class KindChoice(StrEnum):
+    greeting = "greeting"
+    thanks = "thanks"
+    apology = "apology"
+    closing = "closing"
+    question = "question"
+    action = "action"
+    body = "body"
+
+
+class ExportChoice(StrEnum):
+    json = "json"
+    csv = "csv"
+    zendesk = "zendesk"
 
 
 TenantOpt = Annotated[str | None, typer.Option("--tenant", "-t", help="Tenant (brand) id.")]
@@ -223,6 +251,279 @@ def triage(
         typer.echo(item.model_dump_json() if as_json else render_queue(item))
     if failures:
         raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------- library
+ByOpt = Annotated[str | None, typer.Option(
+    "--by", help="Who decides (recorded as reviewed_by); default: your login name.")]
+
+
+def _library(store: str | None, config: Path | None):  # type: ignore[no-untyped-def]
+    """The response library of the settings, and their default tenant, without loading
+    an embedder (list, show, review, export and import only read and write SQL)."""
+    from .library import LibraryStore
+    from .settings import Settings
+
+    settings = Settings.load(config, store=store)
+    if store:
+        settings = settings.model_copy(update={"chroma_url": None})
+    url = getattr(settings, "library_url", None)
+    library = LibraryStore(url) if url else LibraryStore.beside(settings.store_location)
+    return library, settings.tenant
+
+
+def _reviewer(by: str | None) -> str | None:
+    if by:
+        return by
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name (some containers)
+        return None
+
+
+def _short(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _reply_line(reply) -> str:  # type: ignore[no-untyped-def]
+    edited = "*" if reply.edited_text else " "
+    return (f"{reply.id:<16}  {reply.status:<9}  {reply.support:>7}  {reply.kind:<8}  "
+            f"{reply.language:<5}  {edited}{_short(reply.current_text, 70)}")
+
+
+def _reply_details(reply) -> str:  # type: ignore[no-untyped-def]
+    lines = [f"{reply.id}  [{reply.status}]  {reply.kind}  {reply.language}  "
+             f"(tenant {reply.tenant})",
+             f"text:         {reply.text}"]
+    if reply.edited_text:
+        lines.append(f"edited text:  {reply.edited_text}  (used in drafts)")
+    lines.append(f"support:      {reply.support} conversations ({reply.uses} uses)")
+    if reply.channels:
+        lines.append("channels:     " + ", ".join(
+            f"{c} {n}" for c, n in sorted(reply.channels.items(), key=lambda kv: -kv[1])))
+    if reply.doc_ids:
+        lines.append("articles:     " + ", ".join(reply.doc_ids))
+    if reply.first_seen or reply.last_seen:
+        lines.append(f"seen:         {reply.first_seen or '?'} → {reply.last_seen or '?'}")
+    if reply.reviewed_at:
+        lines.append(f"reviewed:     {reply.reviewed_at:%Y-%m-%d %H:%M} UTC"
+                     + (f" by {reply.reviewed_by}" if reply.reviewed_by else ""))
+    if reply.variants:
+        lines.append(f"variants ({len(reply.variants)}):")
+        lines.extend(f"  {n:>4}×  {text}" for text, n in sorted(
+            reply.variants.items(), key=lambda kv: (-kv[1], kv[0])))
+    if reply.examples:
+        lines.append(f"example contexts ({len(reply.examples)}):")
+        for example in reply.examples:
+            lines.append(f"  [{example.conversation_id}] {_short(example.context, 200)}")
+    return "\n".join(lines)
+
+
+def _check_ids(library, tenant: str, ids: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Every id first: one unknown id and nothing is applied."""
+    for reply_id in ids:
+        library.get(tenant, reply_id)  # NotFoundError names it
+
+
+@library_app.command("mine")
+def library_mine(
+    tenant: TenantOpt = None, store: StoreOpt = None, config: ConfigOpt = None,
+    embedder: EmbedderOpt = None,
+) -> None:
+    """Mine the tenant's response library from its past answers not mined yet."""
+    try:
+        with _assistant(store, config, embedder) as assistant:
+            report = assistant.mine_library(tenant)
+    except ReplyAssistError as error:
+        raise _fail(error) from error
+    typer.echo(report.summary())
+
+
+@library_app.command("list")
+def library_list(
+    tenant: TenantOpt = None, store: StoreOpt = None, config: ConfigOpt = None,
+    status: Annotated[StatusChoice | None, typer.Option("--status")] = None,
+    language: Annotated[str | None, typer.Option("--language", help="e.g. en, fr.")] = None,
+    kind: Annotated[KindChoice | None, typer.Option("--kind")] = None,
+    min_support: Annotated[int, typer.Option(
+        "--min-support", min=0, help="Given in at least N past conversations.")] = 0,
+    limit: Annotated[int | None, typer.Option("--limit", min=1)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One LibraryReply JSON per line.")]
+    = False,
+) -> None:
+    """The tenant's library replies, most supported first (* = edited text)."""
+    try:
+        library, default_tenant = _library(store, config)
+        acting = tenant or default_tenant
+        with library:
+            replies = library.replies(acting, status=status.value if status else None,
+                                      language=language, kind=kind.value if kind else None,
+                                      min_support=min_support, limit=limit)
+    except ReplyAssistError as error:
+        raise _fail(error) from error
+    if as_json:
+        for reply in replies:
+            typer.echo(reply.model_dump_json())
+        return
+    if not replies:
+        typer.echo(f"no library replies for tenant {acting!r}"
+                   + (" with these filters" if status or language or kind or min_support
+                      else " (mine them: replyassist library mine)"), err=True)
+        return
+    typer.echo(f"{'id':<16}  {'status':<9}  {'support':>7}  {'kind':<8}  {'lang':<5}   text")
+    for reply in replies:
+        typer.echo(_reply_line(reply))
+
+
+@library_app.command("show")
+def library_show(
+    reply_id: Annotated[str, typer.Argument(metavar="ID", help="A library reply id (r-…).")],
+    tenant: TenantOpt = None, store: StoreOpt = None, config: ConfigOpt = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Everything about one reply: texts, counts, variants, example contexts, review."""
+    try:
+        library, default_tenant = _library(store, config)
+        with library:
+            reply = library.get(tenant or default_tenant, reply_id)
+    except ReplyAssistError as error:
+        raise _fail(error) from error
+    typer.echo(reply.model_dump_json(indent=2) if as_json else _reply_details(reply))
+
+
+def _set_status(ids: list[str], status: str, tenant: str | None, store: str | None,
+                config: Path | None, by: str | None) -> None:
+    from .library import ReplyEdit
+
+    try:
+        library, default_tenant = _library(store, config)
+        acting = tenant or default_tenant
+        with library:
+            _check_ids(library, acting, ids)
+            edit = ReplyEdit(status=status, reviewed_by=_reviewer(by))  # type: ignore[arg-type]
+            replies = [library.review(acting, reply_id, edit) for reply_id in ids]
+    except ReplyAssistError as error:
+        raise _fail(error) from error
+    for reply in replies:
+        typer.echo(_reply_line(reply))
+
+
+@library_app.command("approve")
+def library_approve(
+    ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Library reply ids.")],
+    tenant: TenantOpt = None, store: StoreOpt = None, config: ConfigOpt = None,
+    by: ByOpt = None,
+) -> None:
+    """Approve replies: drafts may use them whatever their support."""
+    _set_status(ids, "approved", tenant, store, config, by)
+
+
+@library_app.command("block")
+def library_block(
+    ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Library reply ids.")],
+    tenant: TenantOpt = None, store: StoreOpt = None, config: ConfigOpt = None,
+    by: ByOpt = None,
+) -> None:
+    """Block replies: drafts never use them (re-mining keeps them blocked)."""
+    _set_status(ids, "blocked", tenant, store, config, by)
+
+
+@library_app.command("edit")
+def library_edit(
+    reply_id: Annotated[str, typer.Argument(metavar="ID", help="A library reply id.")],
+    text: Annotated[str | None, typer.Option(
+        "--text", help="The team's version (keeps slots such as {name}, {order_id}).")]
+    = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Drop the edit: back to the mined "
+                                        "text.")] = False,
+    tenant: TenantOpt = None, store: StoreOpt = None, config: ConfigOpt = None,
+    by: ByOpt = None,
+) -> None:
+    """Replace a reply's text with the team's version (it survives re-mining)."""
+    from pydantic import ValidationError
+
+    from .errors import InvalidInputError
+    from .library import ReplyEdit
+
+    try:
+        if clear == (text is not None):
+            raise UserError("give either --text \"...\" or --clear")
+        library, default_tenant = _library(store, config)
+        acting = tenant or default_tenant
+        with library:
+            if clear:
+                reply = library.clear_edit(acting, reply_id)
+            else:
+                try:
+                    edit = ReplyEdit(edited_text=(text or "").strip() or None,
+                                     reviewed_by=_reviewer(by))
+                except ValidationError as exc:
+                    raise InvalidInputError(exc.errors()[0]["msg"], field="edited_text") \
+                        from exc
+                if edit.edited_text is None:
+                    raise InvalidInputError("the text is empty (use --clear to drop an "
+                                            "edit)", field="edited_text")
+                library.get(acting, reply_id)
+                reply = library.review(acting, reply_id, edit)
+    except ReplyAssistError as error:
+        raise _fail(error) from error
+    typer.echo(_reply_line(reply))
+
+
+@library_app.command("export")
+def library_export(
+    tenant: TenantOpt = None, store: StoreOpt = None, config: ConfigOpt = None,
+    format: Annotated[ExportChoice, typer.Option(
+        "--format", help="json or csv (our records, re-importable), zendesk (macros).")]
+    = ExportChoice.json,
+    status: Annotated[StatusChoice | None, typer.Option("--status")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write here (default: stdout).")]
+    = None,
+) -> None:
+    """Export the tenant's replies (zendesk: active macros for approved, none for blocked)."""
+    from .library.export import export_replies
+
+    try:
+        library, default_tenant = _library(store, config)
+        acting = tenant or default_tenant
+        with library:
+            replies = library.replies(acting, status=status.value if status else None)
+        text = export_replies(replies, format.value)
+    except ReplyAssistError as error:
+        raise _fail(error) from error
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise _fail(UserError(f"{out}: cannot be written ({exc.strerror})")) from exc
+    typer.echo(f"wrote {len(replies)} replies of {acting} to {out} ({format.value})", err=True)
+
+
+@library_app.command("import")
+def library_import(
+    path: Annotated[Path, typer.Argument(metavar="FILE", help="An edited json or csv export.")],
+    tenant: TenantOpt = None, store: StoreOpt = None, config: ConfigOpt = None,
+    by: ByOpt = None,
+) -> None:
+    """Apply the review decisions of an edited json/csv export (all or nothing)."""
+    from .library.export import import_review
+
+    try:
+        library, default_tenant = _library(store, config)
+        with library:
+            result = import_review(library, tenant or default_tenant, path,
+                                   reviewed_by=_reviewer(by))
+    except ReplyAssistError as error:
+        raise _fail(error) from error
+    for reply in result.applied:
+        typer.echo(_reply_line(reply))
+    typer.echo(result.summary())
 
 
 @eval_app.command("run")

@@ -8,6 +8,7 @@ from "try again later"::
     ├── UserError                    user_error      400
     │   ├── InvalidInputError        invalid_input   422  (names file, line, field)
     │   ├── ConfigurationError       configuration   400
+    │   ├── NotFoundError            not_found       404  (names what is unknown)
     │   └── EmbedderMismatchError    embedder_mismatch 409
     └── RuntimeFailure               runtime_failure 503
         ├── StoreError               store_error     503
@@ -34,6 +35,7 @@ __all__ = [
     "LLMRateLimitError",
     "LLMResponseError",
     "LLMTimeoutError",
+    "NotFoundError",
     "ReplyAssistError",
     "RuntimeFailure",
     "StoreError",
@@ -92,6 +94,18 @@ class ConfigurationError(UserError):
     """Settings are missing or contradictory (unknown embedder, bad store URL, ...)."""
 
     code = "configuration"
+
+
+class NotFoundError(UserError):
+    """The caller named something that does not exist (a library reply id, ...);
+    ``field`` names the argument."""
+
+    code = "not_found"
+    http_status = 404
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(message)
 
 
 class EmbedderMismatchError(UserError):

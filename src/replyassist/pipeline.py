@@ -26,9 +26,11 @@ from .drafting import (
     suggest_reactions,
 )
 from .drafting.shorten import Shortener
+from .drafting.voice import fits_address
 from .embeddings import embed_array, embedder_identity
 from .errors import ConfigurationError, InvalidInputError, LLMError
 from .guardrails.guard import DraftGuard
+from .library import LibraryStore, select_replies
 from .models import Analysis, ArticleHit, Conversation, Notice, SimilarConversation, Suggestions
 from .retrieval import Filters, HybridRetriever, RetrievalResult
 from .settings import Mode
@@ -90,6 +92,8 @@ class SuggestPipeline:
         llm_tagging: LLMTagging = "unsure",
         unsure_below: float = 0.6,
         guard: DraftGuard | None = None,
+        library: LibraryStore | None = None,
+        library_min_support: int = 2,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -99,6 +103,8 @@ class SuggestPipeline:
         self.llm_tagging = llm_tagging
         self.unsure_below = unsure_below
         self.guard = guard
+        self.library = library
+        self.library_min_support = library_min_support
         self.composer = composer
         self.generator = generator
         # over-limit generated drafts get one LLM shortening before the guard trims
@@ -172,14 +178,21 @@ class SuggestPipeline:
         retrieval = self.retriever.retrieve(
             kb, history, query[-MAX_QUERY_CHARS:], vector, k_articles=self.top_articles,
             k_exchanges=self.top_exchanges, filters=filters)
-        retrieved = time.perf_counter()
         brand = tenant_analysis.brand
+        language = analysis.language or brand.default_language
+        address = brand.address_form(language, analysis.register)
+        replies = select_replies(
+            self.library, tenant, language, retrieval.exchanges,
+            min_support=self.library_min_support,
+            fits=lambda text: fits_address(text, language, address)) \
+            if self.library is not None else []
+        retrieved = time.perf_counter()
         tones = choose_tones(mood=analysis.mood, register=analysis.register,
                              channel=conversation.channel, flags=analysis.flags,
                              brand=brand, count=self.max_drafts)
-        context = DraftContext(conversation=conversation, language=analysis.language or
-                               brand.default_language, brand=brand,
-                               register=analysis.register,
+        context = DraftContext(conversation=conversation, language=language, brand=brand,
+                               register=analysis.register, replies=replies,
+                               flags=list(analysis.flags), mood=analysis.mood,
                                articles=retrieval.articles, exchanges=retrieval.exchanges,
                                max_drafts=self.max_drafts, tones=tones,
                                injection_suspected="prompt_injection" in analysis.flags)

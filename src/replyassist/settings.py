@@ -86,6 +86,15 @@ class Settings(BaseSettings):
                     "`ingest_embed_process_after` texts, `always` at the first batch. Only for "
                     "the embedder named by `embedder`; queries are always embedded in process.")
     ingest_embed_process_after: int = Field(default=2048, ge=0)
+    library_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of the response library (SQLite file or "
+        "PostgreSQL); default: sqlite:///<store dir>/library.db.")
+    library_min_support: int = Field(
+        default=2, ge=1, description="Distinct past conversations a mined reply needs before "
+        "drafts may use it unreviewed (approved replies always may, blocked never).")
+    library_mine_on_ingest: bool = Field(
+        default=True, description="Mine the response library after each history ingest "
+        "(incremental: only new answers).")
     top_articles: int = 3
     top_exchanges: int = 5
     max_drafts: int = 3

@@ -13,7 +13,7 @@ from .config import ApiConfig
 from .errors import install_error_handlers
 from .limits import BodySizeLimit, RateLimiter
 from .middleware import ErrorBoundary, JsonCORSMiddleware, RequestId
-from .routes import assist, feedback, health, knowledge, suggest
+from .routes import assist, feedback, health, knowledge, library, suggest
 from .routes.demo import WEB_DIR, build_conversations_router, install_demo
 from .schemas import ErrorBody
 from .state import AppState, AssistantSource
@@ -55,6 +55,7 @@ def create_app(assistant: AssistantSource, *, config: ApiConfig,
     v1.include_router(assist.build_router())
     v1.include_router(feedback.build_router())
     v1.include_router(knowledge.router)
+    v1.include_router(library.router)
     v1.include_router(build_conversations_router(config))
     app.include_router(v1)
     app.include_router(health.router)

@@ -25,6 +25,7 @@ from ..errors import (
     LLMError,
     LLMRateLimitError,
     LLMTimeoutError,
+    NotFoundError,
     ReplyAssistError,
     StoreError,
     UserError,
@@ -95,6 +96,8 @@ def describe(error: ReplyAssistError) -> tuple[int, str, str, str | None]:
         return 409, "embedder_mismatch", str(error), None
     if isinstance(error, ConfigurationError):
         return 400, "configuration", str(error), None
+    if isinstance(error, NotFoundError):
+        return 404, "not_found", str(error), error.field
     if isinstance(error, UserError):
         return 400, error.code, str(error), None
     for kind, status, code, message in _RUNTIME:

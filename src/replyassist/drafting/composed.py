@@ -1,9 +1,13 @@
 """Composed drafts, without an LLM.
 
-1. The best past agent answers to similar cases, in the customer's language and address
-   (a vouvoiement reply never reuses a tutoiement answer, and the reverse), with the
-   scrubbed placeholders re-filled for this customer (name, the one open order) and
-   links kept.
+1. Drafts from the tenant's response library (:mod:`replyassist.library`): the canonical
+   replies that similar past cases were answered with, never a past answer as it was
+   written for its customer. A draft is assembled from the conversation's state — one
+   greeting (the brand's), at most one apology, the library's body sentences in their
+   usual order, the best article's link, one next step (a question the team asks, else
+   the closing), the brand's escalation step when the customer threatens legal action
+   or to leave, the brand's sign-off — with slots filled from this conversation only
+   (:mod:`.slots`: a sentence whose slot cannot be filled is dropped).
 2. A draft built from the top article: greeting, the most relevant passage, the link,
    a sign-off, from the templates in ``prompts/composed/`` and the brand voice (greeting
    and sign-off per language and channel, tu/vous phrases: :func:`.voice.framing`).
@@ -11,7 +15,8 @@
 
 Each draft then gets the tone the policy planned for its rank (``DraftContext.tones``,
 see :mod:`replyassist.analysis.tone`), with the tone's opener sentence from the phrases
-(``tone_apologetic``, ...) after the greeting, and the brand voice's post-processing
+(``tone_apologetic``, ...) after the greeting unless the draft already says as much (no
+stacked thanks or apologies), and the brand voice's post-processing
 (:func:`.voice.apply_voice`: banned claims, words to avoid, emoji).
 """
 
@@ -19,26 +24,32 @@ from __future__ import annotations
 
 import re
 
+from ..library.select import RankedReply
+from ..links import URL as _URL
+from ..links import normalize_url
 from ..models import Citation, Draft, Notice
 from ..prompts import PromptLibrary
-from ..retrieval import ArticleResult, ExchangeResult
+from ..retrieval import ArticleResult
 from .context import DraftContext, DraftOutcome
-from .voice import apply_voice, fits_address, framing
+from .slots import fill, slot_values
+from .voice import apply_voice, framing
 
 __all__ = ["ComposedDrafter"]
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
-_PLACEHOLDER = re.compile(r"\[(EMAIL|PHONE|CARD|HANDLE|ORDER_ID|NAME)\]")
+# Tone openers that thank or acknowledge: a draft that has one needs no other thanks.
+_THANKING_TONES = ("formal", "enthusiastic")
+_ESCALATING_FLAGS = ("legal_threat", "churn_threat")
 
 
 class ComposedDrafter:
     strategy = "composed"
 
-    def __init__(self, prompts: PromptLibrary, *, min_answer_similarity: float = 0.35,
-                 min_article_similarity: float = 0.2, passage_chars: int = 600) -> None:
+    def __init__(self, prompts: PromptLibrary, *, min_article_similarity: float = 0.2,
+                 passage_chars: int = 600, body_units: int = 2) -> None:
         self.prompts = prompts
-        self.min_answer_similarity = min_answer_similarity
         self.min_article_similarity = min_article_similarity
+        self.body_units = body_units
         self.passage_chars = passage_chars
 
     def draft(self, context: DraftContext) -> DraftOutcome:
@@ -46,30 +57,21 @@ class ComposedDrafter:
         article = next((a for a in context.articles
                         if a.language in (None, context.language)
                         and a.similarity >= self.min_article_similarity), None)
-        if article is not None:
-            drafts.append(self._from_article(article, context))
-        seen: set[str] = set()
-        retrieved = {a.doc_id for a in context.articles}
-        from_exchanges = 0
-        for exchange in context.exchanges:
-            if from_exchanges >= 2:
+        kinds: dict[int, frozenset[str]] = {}  # id(draft) → what it already says
+        used: set[str] = set()
+        for _ in range(2):  # the best library draft, then one from the next replies
+            made = self._from_library(context, article, used)
+            if made is None:
                 break
-            if exchange.language != context.language or \
-                    exchange.similarity < self.min_answer_similarity or \
-                    not fits_address(exchange.answer, context.language, context.address):
-                continue
-            if exchange.linked_doc_ids and retrieved and \
-                    not retrieved.intersection(exchange.linked_doc_ids):
-                continue  # that answer pointed to an article about something else
-            key = re.sub(r"\W+", " ", exchange.answer.lower()).strip()
-            if key in seen:
-                continue
-            seen.add(key)
-            drafts.append(self._from_exchange(exchange, context))
-            from_exchanges += 1
-        drafts.sort(key=lambda d: d.confidence, reverse=True)
+            drafts.append(made[0])
+            kinds[id(made[0])] = made[1]
+        thanked = frozenset() if context.short_channel else frozenset({"thanks"})
+        if article is not None:
+            drafts.insert(min(1, len(drafts)), self._from_article(article, context))
+            kinds[id(drafts[min(1, len(drafts) - 1)])] = thanked
         if not drafts:
             drafts.append(self._holding(context))
+            kinds[id(drafts[0])] = frozenset({"thanks"})
         drafts = drafts[: context.max_drafts]
         phrases = self._phrases(context)
         for rank, draft in enumerate(drafts):
@@ -77,7 +79,10 @@ class ComposedDrafter:
             if draft.confidence <= 0.1 and tone in ("informative", "friendly"):
                 tone = "reassuring"  # a holding reply informs of nothing yet
             draft.tone = tone
-            text = _with_opener(draft.text, phrases.get(f"tone_{tone}"))
+            text = draft.text
+            if not _says_already(kinds.get(id(draft), frozenset()), tone):
+                text = _with_opener(text, phrases.get(f"tone_{tone}"))
+            text = self._with_escalation(text, context, phrases)
             draft.text, notices = apply_voice(text, context.brand, context.language,
                                               context.channel)
             draft.warnings.extend(notices)
@@ -88,6 +93,22 @@ class ComposedDrafter:
             for draft in drafts:
                 draft.warnings.append(notice)
         return DraftOutcome(drafts)
+
+    def _with_escalation(self, text: str, context: DraftContext,
+                         phrases: dict[str, str]) -> str:
+        """The brand's escalation step after the body, for a legal or churn threat."""
+        escalation = context.brand.escalation
+        template = phrases.get("escalation")
+        if escalation is None or template is None or \
+                not set(_ESCALATING_FLAGS).intersection(context.flags):
+            return text
+        step = template.format(team=escalation.team, contacts=", ".join(escalation.contacts))
+        if step in text:
+            return text
+        body, sep, sign_off = text.rpartition("\n\n")
+        if sep and body:
+            return f"{body}\n{step}{sep}{sign_off}"
+        return f"{text}\n{step}"
 
     # ------------------------------------------------------------------ pieces
     def _phrases(self, context: DraftContext) -> dict[str, str]:
@@ -124,35 +145,67 @@ class ComposedDrafter:
                                          url=article.url)],
                      confidence=round(max(0.0, min(1.0, article.similarity)), 3))
 
-    def _from_exchange(self, exchange: ExchangeResult, context: DraftContext) -> Draft:
-        warnings: list[Notice] = []
-        text = self._refill(exchange.answer, context, warnings)
-        known = {a.doc_id: a for a in context.articles}
-        citations = [Citation(doc_id=d, title=known[d].title, url=known[d].url)
-                     for d in exchange.linked_doc_ids if d in known]
-        return Draft(text=text, tone="friendly", strategy="composed", citations=citations,
-                     confidence=round(max(0.0, min(1.0, exchange.similarity)), 3),
-                     warnings=warnings)
+    def _from_library(self, context: DraftContext, article: ArticleResult | None,
+                      used: set[str]) -> tuple[Draft, frozenset[str]] | None:
+        """A draft from the library replies not in ``used`` (see the module docstring);
+        ``None`` when no similar case gave a body sentence this conversation can fill."""
+        values = slot_values(context.conversation)
+        by_url = {normalize_url(a.url): a for a in context.articles if a.url}
+        chosen: list[tuple[RankedReply, str]] = []
+        kinds: list[str] = []
+        linked: list[ArticleResult] = []  # retrieved articles the chosen replies link to
 
-    def _refill(self, answer: str, context: DraftContext, warnings: list[Notice]) -> str:
-        name = context.customer_first_name
-        attributes = context.conversation.customer.attributes \
-            if context.conversation.customer else {}
-        orders = attributes.get("open_orders") or []
-        text = answer
-        text = re.sub(r"^(\s*\[HANDLE\]\s*)+", "", text)
-        if name:
-            text = text.replace("[NAME]", name)
-        else:
-            text = re.sub(r"\s*\[NAME\]\s*([,!.])", r"\1", text).replace("[NAME]", "")
-        if isinstance(orders, list) and len(orders) == 1:
-            text = text.replace("[ORDER_ID]", str(orders[0]))
-        left = sorted(set(_PLACEHOLDER.findall(text)))
-        if left:
-            warnings.append(Notice(
-                code="placeholder_unfilled",
-                message="fill in before sending: " + ", ".join(f"[{p}]" for p in left)))
-        return text.strip()
+        def take(candidates: list[RankedReply], count: int) -> None:
+            for ranked in candidates:
+                if len([k for k in kinds if k in ("body", "question")]) >= count:
+                    return
+                text = fill(ranked.text, values)
+                key = re.sub(r"\W+", " ", (text or "").lower()).strip()
+                if text is None or ranked.reply.id in used or \
+                        key in {re.sub(r"\W+", " ", t.lower()).strip() for _, t in chosen}:
+                    continue
+                links = [normalize_url(u) for u in _URL.findall(text)]
+                if any(link not in by_url for link in links):
+                    continue  # it pointed the other customer to another page
+                linked.extend(by_url[link] for link in links)
+                if ranked.reply.kind == "question" and "question" in kinds:
+                    continue
+                chosen.append((ranked, text))
+                kinds.append(ranked.reply.kind)
+                used.add(ranked.reply.id)
+
+        reached = [r for r in context.replies if r.via]  # given in similar past cases
+        take([r for r in reached if r.reply.kind in ("body", "question")], self.body_units)
+        if not chosen:
+            return None
+        body_score = max(r.score for r, _ in chosen)
+        apology_wanted = (context.tones and context.tones[0] in ("apologetic", "empathetic")) \
+            or context.mood in ("angry", "frustrated", "disappointed", "anxious")
+        if apology_wanted:
+            apology = next((r for r in context.replies if r.reply.kind == "apology"
+                            and r.reply.id not in used and fill(r.text, values)), None)
+            if apology is not None:
+                chosen.insert(0, (apology, fill(apology.text, values) or ""))
+                kinds.insert(0, "apology")
+                used.add(apology.reply.id)
+        if "question" not in kinds:
+            question = next((r for r in reached if r.reply.kind == "question"
+                             and r.reply.id not in used and fill(r.text, values)), None)
+            if question is not None:
+                chosen.append((question, fill(question.text, values) or ""))
+                kinds.append("question")
+        body = [text for ranked, text in sorted(
+            chosen, key=lambda rt: (rt[0].reply.kind != "apology", rt[0].reply.kind == "question",
+                                    rt[0].position))]
+        cited = linked[:1] or ([article] if article is not None else [])
+        text = self._render("composed/library.md", context, body=" ".join(body),
+                            url=cited[0].url if cited and not linked else None,
+                            question="question" in kinds)
+        citations = [Citation(doc_id=a.doc_id, title=a.title, url=a.url) for a in cited]
+        draft = Draft(text=text, tone="friendly", strategy="composed", citations=citations,
+                      confidence=round(max(0.0, min(1.0, body_score / max(1, len(
+                          context.exchanges)) + 0.2)), 3))
+        return draft, frozenset(kinds)
 
     def _holding(self, context: DraftContext) -> Draft:
         text = self._render("composed/holding.md", context)
@@ -164,6 +217,13 @@ _LEADING_GREETING = re.compile(
     r"^\s*(?:bonjour|bonsoir|salut|coucou|hello|hi|hey|dear|good (?:morning|afternoon|evening)|"
     r"hallo|guten tag|hola|buongiorno|ciao|olá|ola|goedemiddag)\b[^,.!?\n]{0,40}[,!]\s*",
     re.IGNORECASE)
+
+
+def _says_already(kinds: frozenset[str], tone: str) -> bool:
+    """The draft already apologises, or thanks, as the tone's opener would."""
+    if tone in ("apologetic", "empathetic") and "apology" in kinds:
+        return True
+    return tone in _THANKING_TONES and "thanks" in kinds
 
 
 def _with_opener(text: str, opener: str | None) -> str:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from ..brand import BrandVoice
 from ..labels import Tone
+from ..library.select import RankedReply
 from ..models import Conversation, Draft, Usage
 from ..retrieval import ArticleResult, ExchangeResult
 from ..voice import AddressForm
@@ -27,6 +28,10 @@ class DraftContext:
     tones: list[Tone] = field(default_factory=lambda: ["informative", "friendly", "reassuring"])
     injection_suspected: bool = False  # analysis flagged prompt_injection: rules reinforced
     register: str | None = None  # the customer's register (formal/casual); None: unknown
+    # the tenant's library replies that fit (replyassist.library.select), best first
+    replies: list[RankedReply] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)  # the analysis' flags
+    mood: str | None = None
 
     @property
     def customer_first_name(self) -> str | None:

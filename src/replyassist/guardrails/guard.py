@@ -24,6 +24,7 @@ from .channels import (
     sentence_spans,
     trim_to_channel,
 )
+from .names import NameFinder
 from .output import check_draft, grounding_context
 
 if TYPE_CHECKING:
@@ -53,6 +54,12 @@ class DraftGuard:
         self.brand = brand
         self.secret_markers = list(secret_markers)
         self.detector = detector
+        # people named in drafts (no spaCy on the request path: docs/names.md)
+        self.names = NameFinder(ner=False, brands=[brand.name])
+        templates = [t for channels in (brand.greetings, brand.sign_offs)
+                     for by_channel in channels.values() for t in by_channel.values()]
+        self._brand_text = "\n".join([brand.name, brand.persona,
+                                      *brand.sign_off.values(), *map(str, templates)])
 
     def apply(self, drafts: list[Draft], conversation: Conversation,
               articles: Sequence[ArticleResult], language: str | None, *,
@@ -66,7 +73,8 @@ class DraftGuard:
             brand_contacts=self.brand.public_contacts,
             banned_phrases=self.brand.banned_phrases, secret_markers=self.secret_markers,
             language=language, untrusted=untrusted, hostile=hostile,
-            injection_evidence=injection_evidence)
+            injection_evidence=injection_evidence, names=self.names,
+            brand_text=self._brand_text)
         channel = conversation.channel
         rule = CHANNEL_RULES.get(channel)
         for draft in drafts:

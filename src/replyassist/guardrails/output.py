@@ -7,12 +7,23 @@
   text is blocked (replaced by ``""``): a model that echoes its instructions cannot be
   trusted for the rest of the text either, and no other check runs.
 - ``ungrounded_link``: a URL that is neither a known article's (compared with
-  :func:`kb_ingest.history.normalize_url`) nor on an approved domain (or a sub-domain of
+  :func:`replyassist.links.normalize_url`) nor on an approved domain (or a sub-domain of
   one) is removed; a Markdown link keeps its label.
 - ``pii_leak_blocked``: e-mail addresses, phone numbers (``phonenumbers``, FR/GB/US),
   card numbers (Luhn) and IBANs (``python-stdnum``) that are neither the customer's own
   nor the brand's public contacts are replaced by :data:`PII_PLACEHOLDER`. The history
   store is scrubbed at ingest; this is the second lock.
+- ``ungrounded_action``: a sentence that states an action as done for the customer
+  (refund sent, return created, parcel shipped, credit issued, account reset…) or quotes
+  an order, tracking, return or ticket number is removed unless this conversation grounds
+  it: the agent's, bot's and notes' turns or the customer's CRM attributes for the action
+  (the customer saying "you refunded me" grounds nothing), any turn, the attributes or a
+  retrieved article for a number (:mod:`.actions`). A past answer's "le remboursement est
+  parti aujourd'hui" never reaches another customer.
+- ``other_person_named``: a person's name that is neither this customer's, nor in this
+  conversation or the retrieved articles, nor the brand's, is removed ("Sorry, Vicki!" →
+  "Sorry!"); ``foreign_signature``: an agent's initials or signed name ("^SM", "- Jane")
+  that is not the brand's sign-off is removed (:mod:`.names`).
 - ``hidden_text_removed``: invisible Unicode tag characters and bidi controls are
   removed (they can carry text an agent cannot see).
 - ``banned_phrase``: banned phrases are removed (case-insensitive, whole words).
@@ -40,14 +51,17 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cache
 from typing import Any
 
 import phonenumbers
 from stdnum import iban as stdnum_iban
 
+from replyassist.guardrails.actions import CaseGrounding, ungrounded_actions
 from replyassist.guardrails.channels import sentence_spans
+from replyassist.guardrails.names import NameFinder
+from replyassist.guardrails.names import fold as fold_word
 from replyassist.guardrails.pii import _CARD, _EMAIL, _ORDER, _URL, _luhn_ok
+from replyassist.links import normalize_url
 from replyassist.models import Conversation, Notice
 from replyassist.retrieval import ArticleResult
 
@@ -84,6 +98,10 @@ class GroundingContext:
     hostile: bool = False  # abusive customer: insults are not handed back (6-word echo)
     customer_text: str = ""  # the customer's turns (echo check)
     injection_evidence: list[str] = field(default_factory=list)
+    # case facts: what grounds an action stated as done, and a case number
+    cases: CaseGrounding = field(default_factory=CaseGrounding)
+    names: NameFinder | None = None  # finds people named in a draft (None: no check)
+    allowed_people: str = ""  # folded text whose names a draft may use
 
 
 def grounding_context(
@@ -98,9 +116,13 @@ def grounding_context(
     untrusted: bool = False,
     hostile: bool = False,
     injection_evidence: Iterable[str] = (),
+    names: NameFinder | None = None,
+    brand_text: str = "",
 ) -> GroundingContext:
     """``untrusted``: the conversation was flagged ``prompt_injection`` (see the module
-    docstring); ``injection_evidence``: the detector's snippets."""
+    docstring); ``injection_evidence``: the detector's snippets; ``names``: the name finder
+    of the people check; ``brand_text``: the brand's name, signature and sign-offs (the
+    names a draft may sign with)."""
     articles = list(articles)
     conversation_text = "\n".join(m.text for m in conversation.messages
                                   if m.role in ("agent", "bot"))
@@ -109,6 +131,17 @@ def grounding_context(
         article_parts.append(article.title)
         for heading, passage in article.passages:
             article_parts.extend(part for part in (heading, passage) if part)
+    attributes = list(_scalars(conversation.customer.attributes)) \
+        if conversation.customer is not None else []
+    attribute_keys = list(_keys(conversation.customer.attributes)) \
+        if conversation.customer is not None else []
+    staff_text = [m.text for m in conversation.messages if m.role in ("agent", "bot", "note")]
+    cases = CaseGrounding.of(
+        [*staff_text, *attributes, *attribute_keys],
+        [*(m.text for m in conversation.messages), *attributes, *article_parts])
+    people = [m.text for m in conversation.messages]
+    if conversation.customer is not None and conversation.customer.name:
+        people.append(conversation.customer.name)
     customer_values: set[str] = set()
     for message in conversation.customer_turns():
         customer_values.update(personal_values(message.text))
@@ -130,6 +163,9 @@ def grounding_context(
         hostile=hostile,
         customer_text="\n".join(m.text for m in conversation.customer_turns()),
         injection_evidence=[e for e in injection_evidence if e.strip()],
+        cases=cases,
+        names=names,
+        allowed_people=_people_key("\n".join([*people, *article_parts, brand_text])),
     )
 
 
@@ -142,6 +178,25 @@ def _scalars(value: Any) -> Iterator[str]:
             yield from _scalars(item)
     elif isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
         yield str(value).strip()
+
+
+def _keys(value: Any) -> Iterator[str]:
+    """The attribute names ("refund_status", "tracking_number"): they ground actions."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key).replace("_", " ")
+            yield from _keys(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _keys(item)
+
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _people_key(text: str) -> str:
+    """Folded words between spaces: a name is allowed when its key is a substring."""
+    return " " + " ".join(_LETTERS.findall(fold_word(text))) + " "
 
 
 def personal_values(text: str) -> set[str]:
@@ -177,7 +232,11 @@ def check_draft(text: str, context: GroundingContext) -> tuple[str, list[Notice]
     notices.extend(blocked)
     cleaned, banned = _check_banned(cleaned, context.banned_phrases)
     notices.extend(banned)
-    if removed or banned:
+    cleaned, acted = _check_actions(cleaned, context)
+    notices.extend(acted)
+    cleaned, named = _check_people(cleaned, context)
+    notices.extend(named)
+    if removed or banned or named:
         cleaned = tidy(cleaned)
     claims = _check_claims(cleaned, context)
     if context.untrusted and claims:
@@ -258,6 +317,54 @@ def _check_echo(text: str, context: GroundingContext) -> tuple[str, list[Notice]
         f"Removed text copied word for word from the customer's message: {quoted}"))]
 
 
+# --- case facts and people
+
+
+def _check_actions(text: str, context: GroundingContext) -> tuple[str, list[Notice]]:
+    masked, _ = _mask_urls(text)
+    found = ungrounded_actions(masked, context.cases)
+    if not found:
+        return text, []
+    spans = [(start, end) for start, end, _ in found]
+    sentences = [text[a:b] for a, b in sentence_spans(text)
+                 if any(a <= s < b for s, _ in spans)]
+    quoted = " | ".join(f"“{s.strip()[:100]}”" for s in sentences[:3])
+    return tidy(_drop_sentences(text, sentences)), [Notice(code="ungrounded_action", message=(
+        f"Removed {len(sentences)} sentence{'s' if len(sentences) > 1 else ''} stating a "
+        f"case fact (an action done, a case number) that this conversation does not show: "
+        f"{quoted}"))]
+
+
+def _check_people(text: str, context: GroundingContext) -> tuple[str, list[Notice]]:
+    if context.names is None:
+        return text, []
+    masked, _ = _mask_urls(text)
+    spans = [span for span in context.names.find(masked, language=context.language)
+             if f" {_people_key(span.text).strip()} " not in context.allowed_people]
+    if not spans:
+        return text, []
+    for span in reversed(spans):
+        start, end = span.start, span.end
+        if span.kind == "signature":  # the marker before the initials goes too
+            while start > 0 and text[start - 1] in " ^-–—~/*_\t":
+                start -= 1
+        text = text[:start] + text[end:]
+    text = re.sub(r"[^\S\n]+([,!.?])", lambda m: m.group(1) if m.group(1) in ",." else
+                  f" {m.group(1)}" if context.language == "fr" else m.group(1), text)
+    text = re.sub(r",([!.?])", r"\1", text)
+    people = sorted({s.text for s in spans if s.kind == "name"})
+    signatures = sorted({s.text for s in spans if s.kind == "signature"})
+    notices = []
+    if people:
+        notices.append(Notice(code="other_person_named", message=(
+            "Removed a name that is not this customer's nor in this conversation: "
+            + ", ".join(people))))
+    if signatures:
+        notices.append(Notice(code="foreign_signature", message=(
+            "Removed a signature that is not the brand's sign-off: " + ", ".join(signatures))))
+    return text, notices
+
+
 # --- prompt leaks
 
 
@@ -278,14 +385,6 @@ _LINK = re.compile(rf"\[([^\]\n]+)\]\(\s*({_URL.pattern}|{_BARE_WWW.pattern})\s*
 _TRAILING = ".,;:!?"
 
 
-@cache
-def _normalize_url() -> Any:
-    # kb_ingest builds on replyassist: imported on first use (as in assistant.py)
-    from kb_ingest.history import normalize_url
-
-    return normalize_url
-
-
 def _host(url: str) -> str:
     value = re.sub(r"^https?://", "", url.strip(), flags=re.IGNORECASE)
     value = re.split(r"[/?#]", value, maxsplit=1)[0].rsplit("@", 1)[-1].split(":", 1)[0]
@@ -293,7 +392,7 @@ def _host(url: str) -> str:
 
 
 def _link_allowed(url: str, context: GroundingContext) -> bool:
-    normalize = _normalize_url()
+    normalize = normalize_url
     if normalize(url) in {normalize(known) for known in context.known_urls}:
         return True
     host = _host(url)

@@ -1,9 +1,11 @@
 """Replace personal data by typed placeholders before anything is embedded or stored.
 
 Placeholders: ``[EMAIL]``, ``[PHONE]``, ``[CARD]``, ``[HANDLE]``, ``[ORDER_ID]``,
-``[NAME]``. URLs are kept (links to help articles are useful), but an e-mail address or
-handle inside a URL's query is still scrubbed. Card numbers must pass the Luhn check, so
-prices, dates and tracking numbers are not mistaken for cards.
+``[NAME]``, ``[SIGNATURE]``. Names given by the caller and names or agent signatures found by
+:class:`~replyassist.guardrails.names.NameFinder` (greetings, sign-offs, a first-name
+lexicon) become ``[NAME]`` / ``[SIGNATURE]``. URLs are kept (links to help articles are
+useful), but an e-mail address or handle inside a URL's query is still scrubbed. Card
+numbers must pass the Luhn check, so prices, dates and tracking numbers are not mistaken for cards.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .names import NameFinder
+
 __all__ = ["PLACEHOLDERS", "PIIScrubber", "ScrubResult"]
 
-PLACEHOLDERS = ("[EMAIL]", "[PHONE]", "[CARD]", "[HANDLE]", "[ORDER_ID]", "[NAME]")
+PLACEHOLDERS = ("[EMAIL]", "[PHONE]", "[CARD]", "[HANDLE]", "[ORDER_ID]", "[NAME]",
+                "[SIGNATURE]")
 
 _DIGIT = re.compile(r"\d")
 _NON_DIGIT = re.compile(r"\D")
@@ -63,9 +68,15 @@ class ScrubResult:
 
 
 class PIIScrubber:
-    """Regex-based scrubber; ``names`` (e.g. the customer's name) become ``[NAME]``."""
+    """Regex-based scrubber; ``names`` (e.g. the customer's name) become ``[NAME]``, and so
+    do the names the :class:`NameFinder` passed as ``names`` finds (default: one without NER,
+    for the ingest's speed budget, docs/names.md); agent signatures become ``[SIGNATURE]``."""
 
-    def scrub(self, text: str, *, names: list[str] | None = None) -> ScrubResult:
+    def __init__(self, names: NameFinder | None = None) -> None:
+        self.name_finder = names if names is not None else NameFinder(ner=False)
+
+    def scrub(self, text: str, *, names: list[str] | None = None,
+              language: str | None = None) -> ScrubResult:
         found: Counter[str] = Counter()
         urls: list[str] = []
 
@@ -97,12 +108,11 @@ class PIIScrubber:
         if _DIGIT.search(out):
             out = sub(_ORDER, "[ORDER_ID]", out)
             out = sub(_ORDER_AFTER_KEYWORD, "[ORDER_ID]", out, keep_group=1)
-        folded = _fold(out) if names else ""
-        for name in names or []:
-            for part in _name_parts(name):
-                if _fold(part) in folded:  # cheap gate: most texts never name them
-                    out = sub(_name_pattern(part), "[NAME]", out)
-        if names:
+        # the finder's own gates: given names only where their folded form occurs, the
+        # patterns and lexicon only where a capital or a trailing signature marker is
+        out, name_counts = self.name_finder.scrub(out, language=language, known=names or ())
+        found.update(name_counts)
+        if names or found["[NAME]"]:
             out = _NAME_RUN.sub("[NAME]", out)
         if urls:
             out = _URL_SLOT.sub(lambda m: urls[int(m.group(1))], out)

@@ -1,0 +1,256 @@
+"""The response library (mining, review kept across re-mining, tenants apart), the
+case-fact detector, composed drafts from the library and the output guard's case-fact and
+people checks, in English and French."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from replyassist import Conversation, Draft
+from replyassist.guardrails.actions import CaseGrounding, case_ids, done_actions
+from replyassist.guardrails.guard import DraftGuard
+from replyassist.library import (
+    LibraryMiner,
+    LibraryStore,
+    PastAnswer,
+    ReplyEdit,
+    reply_units,
+    select_replies,
+)
+from replyassist.retrieval import ExchangeResult
+from replyassist.testing import HashEmbeddings
+
+from .conftest import conversation
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> LibraryStore:
+    library = LibraryStore(f"sqlite:///{tmp_path / 'library.db'}")
+    yield library
+    library.close()
+
+
+def answers(tenant_prefix: str = "h") -> list[PastAnswer]:
+    texts = [
+        "Hi [NAME]! Sorry to hear that. Can you DM us your order number? ^SM",
+        "Hello [NAME], sorry to hear that. Can you DM us your order number? -KK",
+        "Hey! Sorry to hear that. Can you DM us your order number?",
+        "Hi [NAME], I've refunded £129.00 to your Visa ending 4421. Have a great day!",
+        "Hi, your parcel 1Z999AA10123456784 has been shipped today. Have a great day!",
+    ]
+    return [PastAnswer(exchange_id=f"{tenant_prefix}-{i}#1", conversation_id=f"{tenant_prefix}-{i}",
+                       answer=text, context="my order is late", language="en",
+                       channel="twitter") for i, text in enumerate(texts)]
+
+
+# ------------------------------------------------------------------ units and case facts
+
+
+def test_units_slot_case_content_and_drop_signatures():
+    units = reply_units("[HANDLE] Hi [NAME]! Sorry to hear that. I've refunded £129.00 to "
+                        "your Visa ending 4421. Can you DM us? ^SM")
+    assert [(u.kind, u.text) for u in units] == [
+        ("greeting", "Hi {name}!"), ("apology", "Sorry to hear that."),
+        ("action", "I've refunded {amount} to your Visa ending {case_id}."),
+        ("question", "Can you DM us?")]
+    french = reply_units("Bonjour [NAME], votre vélo a bien été reçu et contrôlé ; le "
+                         "remboursement est parti aujourd'hui. Belle journée ! Marie — "
+                         "L'équipe Vélo")
+    assert [u.kind for u in french] == ["greeting", "action", "closing", "closing"]
+
+
+@pytest.mark.parametrize(("text", "families"), [
+    ("I've refunded £129.00 to your card.", {"refund"}),
+    ("Your parcel has been shipped.", {"shipment"}),
+    ("I've created return RMA-7731 for you.", {"return"}),
+    ("Le remboursement est parti aujourd'hui.", {"refund", "shipment"}),
+    ("Votre commande a bien été annulée.", {"cancellation"}),
+    ("Nous avons crédité un avoir de 10 € sur votre compte.", {"credit"}),
+])
+def test_done_actions_found_with_their_family(text, families):
+    [fact] = done_actions(text)
+    assert families <= fact.families
+
+
+@pytest.mark.parametrize("text", [
+    "We can refund you once the item is back.",
+    "Refunds are processed within 5 days.",
+    "Nous allons vous rembourser sous 5 jours.",
+    "Has your order been shipped?",
+    "Nous avons bien reçu votre message.",
+    "We've received your request and will look into it.",
+    "Une fois le colis reçu, nous vous remboursons.",
+])
+def test_offers_questions_and_politeness_are_not_done_actions(text):
+    assert done_actions(text) == []
+
+
+def test_case_ids_but_not_product_names_or_years():
+    found = [v for _, _, v in case_ids("Order A-5521, #12345, RMA-7731, tracking "
+                                       "CB123456789FR, card ending 4421 — iOS 13, 1080p, 2020, "
+                                       "https://x.example/track/1Z999AA10123456784")]
+    assert found == ["A-5521", "#12345", "RMA-7731", "CB123456789FR", "4421"]
+
+
+# ------------------------------------------------------------------ mining and review
+
+
+def test_mining_merges_across_conversations_and_is_incremental(store):
+    miner = LibraryMiner(store, HashEmbeddings())
+    report = miner.mine("shop", answers())
+    assert report.exchanges == 5 and report.units > 0
+    replies = store.replies("shop")
+    question = next(r for r in replies if r.kind == "question")
+    assert question.text == "Can you DM us your order number?" and question.support == 3
+    assert question.suggestible(2)
+    texts = " ".join(r.text for r in replies)
+    assert "^SM" not in texts and "KK" not in texts and "129" not in texts
+    action = next(r for r in replies if "refunded" in r.text)
+    assert action.kind == "action" and not action.suggestible(1)
+    again = miner.mine("shop", answers())
+    assert again.exchanges == 0 and again.skipped == 5
+    assert store.get("shop", question.id).support == 3
+
+
+def test_review_survives_remining_and_tenants_stay_apart(store):
+    miner = LibraryMiner(store, HashEmbeddings())
+    miner.mine("shop", answers())
+    question = next(r for r in store.replies("shop") if r.kind == "question")
+    store.review("shop", question.id, ReplyEdit(status="approved",
+                                                edited_text="Could you DM us your order "
+                                                            "number, {name}?"))
+    more = [PastAnswer(exchange_id="h-9#1", conversation_id="h-9",
+                       answer="Hi! Can you DM us your order number?", language="en")]
+    miner.mine("shop", more)
+    kept = store.get("shop", question.id)
+    assert kept.status == "approved" and kept.support == 4
+    assert kept.current_text == "Could you DM us your order number, {name}?"
+    miner.mine("other", answers("o"))
+    assert all(r.tenant == "other" for r in store.replies("other"))
+    from replyassist.errors import NotFoundError
+
+    with pytest.raises(NotFoundError) as caught:
+        store.get("other", question.id)
+    assert caught.value.field == "reply_id"
+
+
+def test_selection_follows_similar_exchanges_and_skips_blocked_and_rare(store):
+    miner = LibraryMiner(store, HashEmbeddings())
+    miner.mine("shop", answers())
+    exchange = ExchangeResult(id="h-0#1", conversation_id="h-0", score=0.9, similarity=0.8,
+                              context="", answer="", language="en", channel="twitter",
+                              linked_doc_ids=[])
+    ranked = select_replies(store, "shop", "en", [exchange], min_support=2)
+    kinds = {r.reply.kind for r in ranked if r.via}
+    assert "question" in kinds and "action" not in kinds
+    question = next(r for r in ranked if r.reply.kind == "question")
+    store.review("shop", question.reply.id, ReplyEdit(status="blocked"))
+    again = select_replies(store, "shop", "en", [exchange], min_support=2)
+    assert question.reply.id not in {r.reply.id for r in again}
+    assert select_replies(store, "shop", "en", [exchange], min_support=9) == [] or all(
+        r.reply.status == "approved" for r in select_replies(store, "shop", "en", [exchange],
+                                                             min_support=9))
+
+
+# ------------------------------------------------------------------ the output guard
+
+
+def _guard(brand, text, conv, language="en"):
+    draft = Draft(text=text, tone="friendly", strategy="composed", confidence=0.5)
+    [out] = DraftGuard(brand).apply([draft], Conversation.model_validate(conv), [], language)
+    return out
+
+
+@pytest.mark.parametrize(("text", "language", "kept", "gone"), [
+    ("Hello Kate, sorry for the wait. I've refunded £129.00 to your Visa ending 4421. "
+     "Anything else?", "en", "sorry for the wait", "refunded"),
+    ("Bonjour Kate, votre vélo a bien été reçu et contrôlé ; le remboursement est parti "
+     "aujourd'hui. Pouvez-vous confirmer votre adresse ?", "fr", "Pouvez-vous", "rembours"),
+    ("Hello Kate,\nYour tracking number is CB123456789FR. Thanks!", "en", "Hello Kate",
+     "CB123456789FR"),
+])
+def test_ungrounded_actions_are_removed_with_a_warning(brand, text, language, kept, gone):
+    out = _guard(brand, text, conversation("Where is my refund?"), language)
+    assert kept in out.text and gone not in out.text
+    assert "ungrounded_action" in [w.code for w in out.warnings]
+
+
+def test_actions_grounded_in_the_conversation_or_crm_stay(brand):
+    conv = conversation("Did you get my bike back?")
+    conv["messages"].insert(0, {"role": "note", "text": "Refund of 349 € sent today."})
+    out = _guard(brand, "Bonjour Kate, le remboursement est parti aujourd'hui.", conv, "fr")
+    assert "remboursement est parti" in out.text
+    assert "ungrounded_action" not in [w.code for w in out.warnings]
+    crm = conversation("Where is my parcel?")
+    crm["customer"]["attributes"] = {"tracking_number": "CB123456789FR",
+                                     "shipment_status": "shipped"}
+    shipped = _guard(brand, "Your parcel has been shipped: CB123456789FR.", crm)
+    assert "CB123456789FR" in shipped.text and not shipped.warnings
+
+
+def test_a_draft_names_only_this_customer_and_signs_as_the_brand(brand):
+    out = _guard(brand, "We're sorry for the poor experience, Vicki! Please DM us. ^SM",
+                 conversation("My order is late", name="Eric Dupont"))
+    assert "Vicki" not in out.text and "^SM" not in out.text
+    assert "sorry for the poor experience!" in out.text
+    codes = {w.code for w in out.warnings}
+    assert {"other_person_named", "foreign_signature"} <= codes
+    mine = _guard(brand, "Hello Eric, please DM us.\n\nThe Atelier Brume team",
+                  conversation("My order is late", name="Eric Dupont"))
+    assert mine.text.startswith("Hello Eric") and not mine.warnings
+
+
+# ------------------------------------------------------------------ drafts end to end
+
+
+def test_composed_drafts_from_the_library_end_to_end(make_assistant):
+    from replyassist import Conversation as Conv
+
+    assistant = make_assistant()
+    history = []
+    for i, name in enumerate(["Rachel", "Marc", "Julie", "Tom"]):
+        history.append(Conv.model_validate({
+            "id": f"h-{i}", "tenant": "shop", "channel": "messenger",
+            "messages": [
+                {"role": "customer", "text": "Bonjour, mon colis n'est toujours pas arrivé, "
+                                             "que se passe-t-il ?"},
+                {"role": "agent", "text": f"Bonjour {name}, nous sommes désolés pour ce "
+                                          "retard. Pouvez-vous nous indiquer votre numéro de "
+                                          "commande ? Le colis 6A12345678901 est parti ce "
+                                          "matin. Sophie"}]}))
+    report = assistant.ingest_history(history, tenant="shop")
+    assert report.library is not None and report.library.replies > 0
+    result = assistant.suggest(conversation("Bonjour, mon colis n'est toujours pas arrivé, "
+                                            "que se passe-t-il ?", tenant="shop",
+                                            name="Kate Martin"), mode="composed")
+    texts = " ".join(d.text for d in result.drafts)
+    assert "Pouvez-vous nous indiquer votre numéro de commande ?" in texts
+    for other in ("Rachel", "Marc", "Julie", "Tom", "Sophie", "6A12345678901", "parti"):
+        assert other not in texts
+    top = result.drafts[0].text
+    assert top.startswith("Bonjour Kate") and top.count("Bonjour") == 1
+    assert top.lower().count("désolé") <= 1
+
+
+def test_legal_threat_gets_the_escalation_step(make_assistant, brand):
+    assistant = make_assistant()
+    if brand.escalation is None:
+        pytest.skip("the sample brand has no escalation contact")
+    result = assistant.suggest(conversation(
+        "Votre vélo ne charge plus, je vais saisir le tribunal et mon avocat si rien n'est "
+        "fait cette semaine."), mode="composed")
+    assert "legal_threat" in result.analysis.flags
+    assert brand.escalation.team in result.drafts[0].text
+
+
+def test_madame_only_with_a_known_title():
+    from replyassist.drafting.slots import fill, slot_values
+
+    untitled = Conversation.model_validate(conversation("Bonjour", name="Sébastien Roy"))
+    assert fill("Bonjour Madame {name}, merci !", slot_values(untitled)) == "Bonjour, merci !"
+    titled = conversation("Bonjour", name="Claire Roy")
+    titled["customer"]["attributes"] = {"title": "Madame"}
+    values = slot_values(Conversation.model_validate(titled))
+    assert fill("Bonjour Madame {name}, merci !", values) == "Bonjour Madame Roy, merci !"
