@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from replyassist import Conversation, Draft
-from replyassist.guardrails.actions import CaseGrounding, case_ids, done_actions
+from replyassist.guardrails.actions import case_ids, done_actions
 from replyassist.guardrails.guard import DraftGuard
 from replyassist.library import (
     LibraryMiner,
