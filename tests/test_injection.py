@@ -165,8 +165,8 @@ def test_a_restatement_of_the_request_stays() -> None:
 
 
 def test_a_draft_in_another_language_is_flagged(make_assistant) -> None:
-    english = {"drafts": [{"text": "Hello, your parcel left our warehouse yesterday and "
-                                   "should arrive within a few days.",
+    english = {"drafts": [{"text": "Hello, parcels usually arrive within a few days and you "
+                                   "can follow yours from your account.",
                            "tone": "informative", "doc_ids": []}]}
     assistant = make_assistant(chat_model=FakeChatModel(responses=[english]))
     result = assistant.suggest(conversation("Bonjour, où en est ma commande ? Merci"),
@@ -184,7 +184,8 @@ LONG = ("Bonjour Kate, merci pour votre message. Nous avons bien regardé votre 
 
 def test_an_over_limit_generated_draft_is_shortened_by_the_llm(make_assistant) -> None:
     drafts = {"drafts": [{"text": LONG, "tone": "informative", "doc_ids": []}]}
-    model = FakeChatModel(responses=[drafts, "Votre colis est en route vers votre point "
+    # (not "votre colis est en route": an ungrounded action, the case-fact check removes it)
+    model = FakeChatModel(responses=[drafts, "Votre colis arrivera bientôt à votre point "
                                              "relais : un SMS vous préviendra. Écrivez-nous "
                                              "en message privé si besoin."])
     assistant = make_assistant(chat_model=model)

@@ -42,7 +42,8 @@ def answers(tenant_prefix: str = "h") -> list[PastAnswer]:
     ]
     return [PastAnswer(exchange_id=f"{tenant_prefix}-{i}#1", conversation_id=f"{tenant_prefix}-{i}",
                        answer=text, context="my order is late", language="en",
-                       channel="twitter") for i, text in enumerate(texts)]
+                       channel="twitter", intent="order_status")
+            for i, text in enumerate(texts)]
 
 
 # ------------------------------------------------------------------ units and case facts
@@ -104,6 +105,8 @@ def test_mining_merges_across_conversations_and_is_incremental(store):
     replies = store.replies("shop")
     question = next(r for r in replies if r.kind == "question")
     assert question.text == "Can you DM us your order number?" and question.support == 3
+    assert question.intents == {"order_status": 3} and question.channels == {"twitter": 3}
+    assert question.examples[0].context == "my order is late"
     assert question.suggestible(2)
     texts = " ".join(r.text for r in replies)
     assert "^SM" not in texts and "KK" not in texts and "129" not in texts
@@ -254,3 +257,13 @@ def test_madame_only_with_a_known_title():
     titled["customer"]["attributes"] = {"title": "Madame"}
     values = slot_values(Conversation.model_validate(titled))
     assert fill("Bonjour Madame {name}, merci !", values) == "Bonjour Madame Roy, merci !"
+
+
+def test_case_checks_keep_positions_around_links(brand):
+    out = _guard(brand, "Hello Kate, see https://help.atelier-brume.example/en/returns for the "
+                        "steps. Your parcel has been shipped. Thanks, Vicki!",
+                 conversation("Where is my parcel?"))
+    assert "https://help.atelier-brume.example/en/returns" in out.text or \
+        "ungrounded_link" in [w.code for w in out.warnings]
+    assert "shipped" not in out.text and "Vicki" not in out.text
+    assert out.text.startswith("Hello Kate")

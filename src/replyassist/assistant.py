@@ -243,7 +243,7 @@ class ReplyAssistant:
         report = self.ingestor.ingest_history(source, history, kb, tenant=tenant,
                                               on_error=on_error, progress=progress)
         if self.settings.library_mine_on_ingest:
-            report.library = self.library_miner.mine_collection(tenant, history)
+            report.library = self.mine_library(tenant)
         return report
 
     def mine_library(self, tenant: str | None = None) -> MineReport:
@@ -251,4 +251,5 @@ class ReplyAssistant:
         tenant = tenant or self.settings.tenant
         _, history = self.pipeline.collections(tenant, create=True)
         assert history is not None
-        return self.library_miner.mine_collection(tenant, history)
+        return self.library_miner.mine_collection(
+            tenant, history, intents=self.pipeline.analyzer_for(tenant).intents)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 
 from ..library.select import RankedReply
+from ..library.units import reply_units, template_key
 from ..links import URL as _URL
 from ..links import normalize_url
 from ..models import Citation, Draft, Notice
@@ -80,7 +81,11 @@ class ComposedDrafter:
                 tone = "reassuring"  # a holding reply informs of nothing yet
             draft.tone = tone
             text = draft.text
-            if not _says_already(kinds.get(id(draft), frozenset()), tone):
+            opener_due = not _says_already(kinds.get(id(draft), frozenset()), tone)
+            if context.follow_up:  # mid-conversation: only an apology not made yet
+                opener_due = opener_due and tone == "apologetic" and \
+                    not _apologised(context.already_said)
+            if opener_due:
                 text = _with_opener(text, phrases.get(f"tone_{tone}"))
             text = self._with_escalation(text, context, phrases)
             draft.text, notices = apply_voice(text, context.brand, context.language,
@@ -119,8 +124,10 @@ class ComposedDrafter:
         phrases = self._phrases(context)
         frame = framing(context.brand, phrases, language=context.language,
                         channel=context.channel, name=context.customer_first_name)
+        follow_up = context.follow_up
         return self.prompts.render(
-            template, p=phrases, greeting=frame.greeting or "", sign_off=frame.sign_off or "",
+            template, p=phrases, greeting="" if follow_up else frame.greeting or "",
+            sign_off="" if follow_up else frame.sign_off or "",
             short=context.short_channel, name=context.customer_first_name,
             brand=context.brand.signature(context.language), **variables)
 
@@ -151,6 +158,8 @@ class ComposedDrafter:
         ``None`` when no similar case gave a body sentence this conversation can fill."""
         values = slot_values(context.conversation)
         by_url = {normalize_url(a.url): a for a in context.articles if a.url}
+        said = {unit.key for text in context.already_said for unit in reply_units(text)}
+        apologised = _apologised(context.already_said)
         chosen: list[tuple[RankedReply, str]] = []
         kinds: list[str] = []
         linked: list[ArticleResult] = []  # retrieved articles the chosen replies link to
@@ -161,7 +170,7 @@ class ComposedDrafter:
                     return
                 text = fill(ranked.text, values)
                 key = re.sub(r"\W+", " ", (text or "").lower()).strip()
-                if text is None or ranked.reply.id in used or \
+                if text is None or ranked.reply.id in used or template_key(text) in said or \
                         key in {re.sub(r"\W+", " ", t.lower()).strip() for _, t in chosen}:
                     continue
                 links = [normalize_url(u) for u in _URL.findall(text)]
@@ -181,7 +190,7 @@ class ComposedDrafter:
         body_score = max(r.score for r, _ in chosen)
         apology_wanted = (context.tones and context.tones[0] in ("apologetic", "empathetic")) \
             or context.mood in ("angry", "frustrated", "disappointed", "anxious")
-        if apology_wanted:
+        if apology_wanted and not apologised:
             apology = next((r for r in context.replies if r.reply.kind == "apology"
                             and r.reply.id not in used and fill(r.text, values)), None)
             if apology is not None:
@@ -217,6 +226,13 @@ _LEADING_GREETING = re.compile(
     r"^\s*(?:bonjour|bonsoir|salut|coucou|hello|hi|hey|dear|good (?:morning|afternoon|evening)|"
     r"hallo|guten tag|hola|buongiorno|ciao|olá|ola|goedemiddag)\b[^,.!?\n]{0,40}[,!]\s*",
     re.IGNORECASE)
+
+
+_APOLOGY = re.compile(r"\b(?:sorry|apologi|désolé|desole|navré|navre|excuse)", re.IGNORECASE)
+
+
+def _apologised(texts: list[str]) -> bool:
+    return any(_APOLOGY.search(text) for text in texts)
 
 
 def _says_already(kinds: frozenset[str], tone: str) -> bool:

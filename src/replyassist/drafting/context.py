@@ -51,6 +51,20 @@ class DraftContext:
         return self.brand.address_form(self.language, self.register)
 
     @property
+    def follow_up(self) -> bool:
+        """An agent (or bot) already answered in this conversation, on a conversational
+        channel (chat, messaging, SMS): the reply goes on without a new greeting or
+        sign-off, and without a tone opener other than a first apology. E-mails and public
+        posts always stand alone."""
+        return self.channel not in ("email", "twitter", "other") and any(
+            m.role in ("agent", "bot") for m in self.conversation.messages)
+
+    @property
+    def already_said(self) -> list[str]:
+        """What agents and bots already wrote in this conversation."""
+        return [m.text for m in self.conversation.messages if m.role in ("agent", "bot")]
+
+    @property
     def short_channel(self) -> bool:
         return self.conversation.channel in ("twitter", "sms")
 

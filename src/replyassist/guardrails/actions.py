@@ -145,6 +145,7 @@ _CASE_ID = re.compile(
     r"(?<![\w/.-])(?:#\d{4,12}|[a-z0-9]+(?:-[a-z0-9]+)*)(?![\w/-])", re.IGNORECASE)
 _NOT_ID = re.compile(r"(?:19|20)\d\d|\d{1,4}(?:p|k|h|am|pm|st|nd|rd|th|er|e|min|gb|mb|go|mo|"
                      r"ko|kb|mm|cm|km|kg|ml|hz|ghz|mhz|w|kw|kwh|v|mah)", re.IGNORECASE)
+_DATE = re.compile(r"(?<![\w-])(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4})(?![\w-])")
 _CARD_END = re.compile(r"\b(?:ending(?: in| with)?|ends in|se terminant par|finissant par|"
                        r"terminee? par)\s+(\d{4})\b", re.IGNORECASE)
 
@@ -154,6 +155,7 @@ def case_ids(text: str) -> list[tuple[int, int, str]]:
     outside links and e-mail addresses."""
     masked = _URL.sub(lambda m: " " * len(m.group(0)), text)
     masked = re.sub(r"\S+@\S+", lambda m: " " * len(m.group(0)), masked)
+    masked = _DATE.sub(lambda m: " " * len(m.group(0)), masked)
     spans = [(m.start(1), m.end(1), m.group(1)) for m in _CARD_END.finditer(masked)]
     for match in _CASE_ID.finditer(masked):
         value = match.group(0)

@@ -56,7 +56,7 @@ from typing import Any
 import phonenumbers
 from stdnum import iban as stdnum_iban
 
-from replyassist.guardrails.actions import CaseGrounding, ungrounded_actions
+from replyassist.guardrails.actions import CaseGrounding, case_ids, ungrounded_actions
 from replyassist.guardrails.channels import sentence_spans
 from replyassist.guardrails.names import NameFinder
 from replyassist.guardrails.names import fold as fold_word
@@ -320,14 +320,36 @@ def _check_echo(text: str, context: GroundingContext) -> tuple[str, list[Notice]
 # --- case facts and people
 
 
+def _blank_links(text: str) -> str:
+    """``text`` with its links blanked out, positions kept."""
+    return _LINK.sub(lambda m: " " * len(m.group(0)), text)
+
+
 def _check_actions(text: str, context: GroundingContext) -> tuple[str, list[Notice]]:
-    masked, _ = _mask_urls(text)
-    found = ungrounded_actions(masked, context.cases)
+    masked = _blank_links(text)
+    # phone numbers, IBANs and cards are personal data, checked as such: not case numbers
+    for find in (_ibans, _cards, _phones):
+        for _, start, end in find(masked):
+            masked = masked[:start] + " " * (end - start) + masked[end:]
+    grounding = CaseGrounding(
+        f"{context.cases.done_text}\n{context.conversation_text}",
+        f"{context.cases.id_text}\n{context.conversation_text}\n{context.customer_text}\n"
+        f"{context.articles_text}")
+    found = ungrounded_actions(masked, grounding)
     if not found:
         return text, []
-    spans = [(start, end) for start, end, _ in found]
-    sentences = [text[a:b] for a, b in sentence_spans(text)
-                 if any(a <= s < b for s, _ in spans)]
+    known = _known(context.conversation_text, language=context.language)
+    sentences = []
+    for a, b in sentence_spans(text):
+        if not any(a <= start < b for start, _, _ in found):
+            continue
+        claims = _claims(masked[a:b], context.language)
+        ids_grounded = all(grounding.grounds_id(v) for _, _, v in case_ids(masked[a:b]))
+        if claims and ids_grounded and all(_supported(c, known) for c in claims):
+            continue  # "we received 129,90 € on 12/03" after the agent said so
+        sentences.append(text[a:b])
+    if not sentences:
+        return text, []
     quoted = " | ".join(f"“{s.strip()[:100]}”" for s in sentences[:3])
     return tidy(_drop_sentences(text, sentences)), [Notice(code="ungrounded_action", message=(
         f"Removed {len(sentences)} sentence{'s' if len(sentences) > 1 else ''} stating a "
@@ -338,7 +360,7 @@ def _check_actions(text: str, context: GroundingContext) -> tuple[str, list[Noti
 def _check_people(text: str, context: GroundingContext) -> tuple[str, list[Notice]]:
     if context.names is None:
         return text, []
-    masked, _ = _mask_urls(text)
+    masked = _blank_links(text)
     spans = [span for span in context.names.find(masked, language=context.language)
              if f" {_people_key(span.text).strip()} " not in context.allowed_people]
     if not spans:

@@ -30,6 +30,7 @@ from .store import LibraryStore
 from .units import ReplyUnit, reply_units, template_key
 
 if TYPE_CHECKING:
+    from ..analysis.intents import IntentMatcher
     from ..guardrails.names import NameFinder
     from ..store import TenantCollection
 
@@ -51,6 +52,7 @@ class PastAnswer:
     channel: str = "other"
     linked_doc_ids: Sequence[str] = ()
     created_at: str | None = None
+    intent: str | None = None  # the brand intent of the case (its context)
 
 
 @dataclass
@@ -97,13 +99,19 @@ class LibraryMiner:
         self.merge_similarity = merge_similarity
         self.merge_overlap = merge_overlap
 
-    def mine_collection(self, tenant: str, history: TenantCollection, *, page: int = 2000
-                        ) -> MineReport:
-        """Mine the answers of ``history`` (a tenant's history collection) not mined yet."""
+    def mine_collection(self, tenant: str, history: TenantCollection, *, page: int = 2000,
+                        intents: IntentMatcher | None = None) -> MineReport:
+        """Mine the answers of ``history`` (a tenant's history collection) not mined yet;
+        ``intents``: the brand's intent matcher, run on each case's stored vector."""
         mined = self.store.mined_exchange_ids(tenant)
         new_ids = sorted(history.ids() - mined)
         report = MineReport(tenant=tenant, skipped=len(mined))
         for start in range(0, len(new_ids), page):
+            ids = new_ids[start:start + page]
+            found = {}
+            if intents is not None and intents.intents:
+                vectors = history.vectors(ids)
+                found = {i: intents.match(v).intent for i, v in zip(ids, vectors, strict=True)}
             answers = [PastAnswer(
                 exchange_id=item.id,
                 conversation_id=str(item.metadata.get("conversation_id") or item.id),
@@ -111,8 +119,8 @@ class LibraryMiner:
                 language=str(item.metadata.get("language") or "und"),
                 channel=str(item.metadata.get("channel") or "other"),
                 linked_doc_ids=list(item.metadata.get("linked_doc_ids") or []),
-                created_at=item.metadata.get("created_at"))
-                for item in history.get(new_ids[start:start + page])]
+                created_at=item.metadata.get("created_at"), intent=found.get(item.id))
+                for item in history.get(ids)]
             self._mine(tenant, answers, report, known=mined)
         return self._finish(report)
 
@@ -192,6 +200,8 @@ class LibraryMiner:
                 state["channels"][answer.channel] += 1
                 for doc in answer.linked_doc_ids:
                     state["doc_ids"][doc] += 1
+                if answer.intent:
+                    state["intents"][answer.intent] += 1
                 if len(state["examples"]) < MAX_EXAMPLES and answer.context and \
                         answer.conversation_id not in {e["conversation_id"]
                                                        for e in state["examples"]}:
@@ -212,6 +222,7 @@ class LibraryMiner:
                 "id": reply_id, "language": state["language"], "kind": kinds, "text": text,
                 "channels": json.dumps(dict(state["channels"])),
                 "doc_ids": json.dumps(dict(state["doc_ids"])),
+                "intents": json.dumps(dict(state["intents"])),
                 "variants": json.dumps(dict(variants), ensure_ascii=False),
                 "examples": json.dumps(state["examples"], ensure_ascii=False),
                 "first_seen": state["first_seen"], "last_seen": state["last_seen"],
@@ -260,10 +271,12 @@ class LibraryMiner:
 
         if row is None:
             return {"language": language, "kind": kind, "variants": Counter(),
-                    "channels": Counter(), "doc_ids": Counter(), "examples": [],
+                    "channels": Counter(), "doc_ids": Counter(), "intents": Counter(),
+                    "examples": [],
                     "first_seen": None, "last_seen": None}
         return {"language": row.language, "kind": row.kind,
                 "variants": counter(row.variants), "channels": counter(row.channels),
-                "doc_ids": counter(row.doc_ids), "examples": json.loads(row.examples or "[]"),
+                "doc_ids": counter(row.doc_ids), "intents": counter(row.intents),
+                "examples": json.loads(row.examples or "[]"),
                 "first_seen": _when(row.first_seen.isoformat()) if row.first_seen else None,
                 "last_seen": _when(row.last_seen.isoformat()) if row.last_seen else None}

@@ -44,6 +44,8 @@ class LibraryReply(BaseModel):
                                         "twice).")
     channels: dict[str, int] = Field(default_factory=dict)
     doc_ids: list[str] = Field(default_factory=list)
+    intents: dict[str, int] = Field(default_factory=dict, description="The brand intents of "
+                                    "the cases it answered, with their counts.")
     variants: dict[str, int] = Field(default_factory=dict)
     examples: list[LibraryExample] = Field(default_factory=list)
     first_seen: datetime | None = None

@@ -67,6 +67,7 @@ class ReplyRow(_Base):
     uses: Mapped[int] = mapped_column(Integer, default=0)
     channels: Mapped[str] = mapped_column(Text, default="{}")  # JSON {channel: count}
     doc_ids: Mapped[str] = mapped_column(Text, default="{}")  # JSON {doc_id: count}
+    intents: Mapped[str] = mapped_column(Text, default="{}")  # JSON {intent: count}
     variants: Mapped[str] = mapped_column(Text, default="{}")  # JSON {text: count}
     examples: Mapped[str] = mapped_column(Text, default="[]")  # JSON [LibraryExample]
     vector: Mapped[bytes | None] = mapped_column(LargeBinary)  # float32, merged wordings
@@ -111,6 +112,7 @@ def _reply(row: Any) -> LibraryReply:
         id=row.id, tenant=row.tenant, language=row.language, kind=row.kind, text=row.text,
         edited_text=row.edited_text, status=row.status, support=row.support, uses=row.uses,
         channels=_loads(row.channels, {}), doc_ids=sorted(_loads(row.doc_ids, {})),
+        intents=_loads(row.intents, {}),
         variants=_loads(row.variants, {}),
         examples=[LibraryExample(**e) for e in _loads(row.examples, [])],
         first_seen=_aware(row.first_seen), last_seen=_aware(row.last_seen),
