@@ -267,3 +267,14 @@ def test_case_checks_keep_positions_around_links(brand):
         "ungrounded_link" in [w.code for w in out.warnings]
     assert "shipped" not in out.text and "Vicki" not in out.text
     assert out.text.startswith("Hello Kate")
+
+
+def test_a_short_turn_keeps_the_conversation_language(make_assistant):
+    chat = conversation("Bonjour, ma liseuse ne synchronise plus mes livres depuis hier soir.",
+                        channel="chat")
+    chat["messages"] += [{"role": "agent", "text": "Quel modèle avez-vous ?"},
+                         {"role": "customer", "text": "version de  la liseuse #NUMBER#"}]
+    assistant = make_assistant()
+    alone = conversation("version de  la liseuse #NUMBER#", channel="chat")
+    assert assistant.detector.detect(alone["messages"][0]["text"], default="fr")[0] != "fr"
+    assert assistant.analyze(chat).language == "fr"

@@ -137,7 +137,8 @@ class Analyzer:
         customer text, made by ``embedder`` (reused when the heads fit it)."""
         text = conversation.latest_customer_text()[-MAX_ANALYSED_CHARS:]
         default_language = conversation.language_hint or self.brand.default_language
-        language, language_confidence = self.detector.detect(text, default=default_language)
+        language, language_confidence = self.detector.detect(
+            _language_sample(conversation, text), default=default_language)
         findings = self.rules.scan(text, channel=conversation.channel)
         head_vector = self._head_vector(text, vector, embedder) if text.strip() else None
 
@@ -256,3 +257,16 @@ def _winter(conversation: Conversation, now: datetime) -> bool:
     stamps = [m.created_at for m in conversation.messages
               if m.role == "customer" and m.created_at is not None]
     return (stamps[-1] if stamps else now).month in WINTER_MONTHS
+
+
+_SHORT_FOR_LANGUAGE = 40  # letters: below, a turn ("ok", "version 3.0") tells no language
+
+
+def _language_sample(conversation: Conversation, latest: str) -> str:
+    """The text the language is detected on: the latest customer turns, or, when they are
+    too short to tell ("ok", "oui", a model number), the customer's last 300 characters of
+    the whole conversation (its language has not changed because they wrote "ok")."""
+    if sum(c.isalpha() for c in latest) >= _SHORT_FOR_LANGUAGE:
+        return latest
+    earlier = "\n".join(m.text for m in conversation.customer_turns())[-300:]
+    return earlier if len(earlier) > len(latest) else latest

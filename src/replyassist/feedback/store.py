@@ -9,26 +9,18 @@ appear in error messages.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from pathlib import Path
 
 from rapidfuzz.distance import Levenshtein
-from sqlalchemy import Connection, Engine, create_engine, insert, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy import Connection, Engine, insert
 
-from ..errors import ConfigurationError, StoreError
+from ..sql import SqlDatabase, sqlite_url
 from .metrics import compute_metrics
 from .models import FeedbackIn, FeedbackMetrics, FeedbackRecord
 from .table import Base, FeedbackRow
 
 __all__ = ["FeedbackStore", "edit_distance", "sqlite_url"]
-
-
-def sqlite_url(path: str | Path) -> str:
-    """The URL of a SQLite file (its folder is created when the store opens)."""
-    return f"sqlite:///{Path(path).expanduser().resolve()}"
 
 
 def edit_distance(draft: str, sent: str | None) -> int | None:
@@ -38,35 +30,15 @@ def edit_distance(draft: str, sent: str | None) -> int | None:
 
 class FeedbackStore:
     def __init__(self, url: str) -> None:
-        try:
-            parsed = make_url(url)
-        except ArgumentError as exc:
-            raise ConfigurationError(f"feedback store: invalid database URL ({exc})") from exc
-        self.url = parsed.render_as_string(hide_password=True)
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "",
-                                                                             ":memory:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._engine: Engine = create_engine(parsed, hide_parameters=True,
-                                                 pool_pre_ping=True)
-            Base.metadata.create_all(self._engine)
-        except ArgumentError as exc:
-            raise ConfigurationError(f"feedback store {self.url}: {exc}") from exc
-        except (SQLAlchemyError, ImportError) as exc:
-            raise StoreError(f"feedback store {self.url} cannot be opened: {exc}") from exc
+        self._db = SqlDatabase(url, Base.metadata, what="feedback store")
+        self.url = self._db.url
 
     @property
     def engine(self) -> Engine:
-        return self._engine
+        return self._db.engine
 
-    @contextmanager
-    def _connect(self, *, write: bool = False) -> Iterator[Connection]:
-        try:
-            with self._engine.begin() if write else self._engine.connect() as connection:
-                yield connection
-        except SQLAlchemyError as exc:
-            raise StoreError(f"feedback store {self.url}: {type(exc).__name__}: "
-                             f"{str(exc).splitlines()[0]}") from exc
+    def _connect(self, *, write: bool = False) -> AbstractContextManager[Connection]:
+        return self._db.connect(write=write)
 
     def record(self, tenant: str, item: FeedbackIn) -> FeedbackRecord:
         """Store one decision of ``tenant`` and return it with its id and edit distance."""
@@ -85,7 +57,7 @@ class FeedbackStore:
             return compute_metrics(connection, tenant)
 
     def close(self) -> None:
-        self._engine.dispose()
+        self._db.close()
 
     def __enter__(self) -> FeedbackStore:
         return self

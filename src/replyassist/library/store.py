@@ -16,8 +16,8 @@ counts, and the composer's link from similar past exchanges to replies).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,23 +26,20 @@ import numpy as np
 from sqlalchemy import (
     Connection,
     DateTime,
-    Engine,
     Index,
     Integer,
     LargeBinary,
     String,
     Text,
-    create_engine,
     delete,
     func,
-    make_url,
     select,
     update,
 )
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from ..errors import ConfigurationError, NotFoundError, StoreError
+from ..errors import NotFoundError
+from ..sql import SqlDatabase, sqlite_url
 from .models import LibraryExample, LibraryReply, ReplyEdit, ReplyStatus
 
 __all__ = ["LibraryStore", "ReplyRow"]
@@ -124,22 +121,8 @@ class LibraryStore:
     ``postgresql+psycopg://…``); tables are created on open."""
 
     def __init__(self, url: str) -> None:
-        try:
-            parsed = make_url(url)
-        except ArgumentError as exc:
-            raise ConfigurationError(f"library store: invalid database URL ({exc})") from exc
-        self.url = parsed.render_as_string(hide_password=True)
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "",
-                                                                             ":memory:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._engine: Engine = create_engine(parsed, hide_parameters=True,
-                                                 pool_pre_ping=True)
-            _Base.metadata.create_all(self._engine)
-        except ArgumentError as exc:
-            raise ConfigurationError(f"library store {self.url}: {exc}") from exc
-        except (SQLAlchemyError, ImportError) as exc:
-            raise StoreError(f"library store {self.url} cannot be opened: {exc}") from exc
+        self._db = SqlDatabase(url, _Base.metadata, what="library store")
+        self.url = self._db.url
 
     @classmethod
     def beside(cls, location: str) -> LibraryStore:
@@ -149,19 +132,13 @@ class LibraryStore:
 
         folder = Path(default_store_path() if location.startswith(("http://", "https://"))
                       else location)
-        return cls(f"sqlite:///{(folder / 'library.db').expanduser().resolve()}")
+        return cls(sqlite_url(folder / "library.db"))
 
-    @contextmanager
-    def _connect(self, *, write: bool = False) -> Iterator[Connection]:
-        try:
-            with self._engine.begin() if write else self._engine.connect() as connection:
-                yield connection
-        except SQLAlchemyError as exc:
-            raise StoreError(f"library store {self.url}: {type(exc).__name__}: "
-                             f"{str(exc).splitlines()[0]}") from exc
+    def _connect(self, *, write: bool = False) -> AbstractContextManager[Connection]:
+        return self._db.connect(write=write)
 
     def close(self) -> None:
-        self._engine.dispose()
+        self._db.close()
 
     def __enter__(self) -> LibraryStore:
         return self
