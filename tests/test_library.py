@@ -278,3 +278,29 @@ def test_a_short_turn_keeps_the_conversation_language(make_assistant):
     alone = conversation("version de  la liseuse #NUMBER#", channel="chat")
     assert assistant.detector.detect(alone["messages"][0]["text"], default="fr")[0] != "fr"
     assert assistant.analyze(chat).language == "fr"
+
+
+def test_an_older_library_file_gains_new_columns_and_servers_have_their_own(tmp_path,
+                                                                           monkeypatch):
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:  # a library written before `intents` existed
+        db.execute("CREATE TABLE library_replies (id VARCHAR(40) PRIMARY KEY, tenant TEXT, "
+                   "language TEXT, kind TEXT, text TEXT, edited_text TEXT, status TEXT, "
+                   "support INTEGER, uses INTEGER, channels TEXT, doc_ids TEXT, variants TEXT, "
+                   "examples TEXT, vector BLOB, vector_weight INTEGER, first_seen DATETIME, "
+                   "last_seen DATETIME, reviewed_at DATETIME, reviewed_by TEXT)")
+        db.execute("INSERT INTO library_replies (id, tenant, language, kind, text, status, "
+                   "support, uses) VALUES ('r-1', 'shop', 'en', 'body', 'Hello', 'approved', "
+                   "2, 2)")
+    store = LibraryStore(f"sqlite:///{path}")
+    [reply] = store.replies("shop")
+    assert reply.status == "approved" and reply.intents == {}
+    store.close()
+    monkeypatch.setattr("replyassist.settings.default_store_path", lambda: tmp_path / "home")
+    one = LibraryStore.beside("http://10.0.0.5:8000")
+    two = LibraryStore.beside("http://chroma.internal:8000")
+    assert one.url != two.url and "10.0.0.5_8000" in one.url
+    one.close()
+    two.close()

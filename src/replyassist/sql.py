@@ -1,5 +1,6 @@
 """The SQL plumbing the feedback store and the response library share (SQLAlchemy 2):
-open an engine from a URL (a SQLite file's folder is created; tables are created), and
+open an engine from a URL (a SQLite file's folder is created; tables are created, and
+columns a newer release added are added to existing tables), and
 connections whose SQLAlchemy and driver errors become :class:`StoreError`. A bad URL is a
 :class:`ConfigurationError`; statement parameters (agents' texts) never appear in error
 messages, nor passwords."""
@@ -10,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, make_url
+from sqlalchemy import Connection, Engine, MetaData, create_engine, inspect, make_url, text
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from .errors import ConfigurationError, StoreError
@@ -40,6 +41,7 @@ class SqlDatabase:
             self.engine: Engine = create_engine(parsed, hide_parameters=True,
                                                 pool_pre_ping=True)
             metadata.create_all(self.engine)
+            _add_missing_columns(self.engine, metadata)
         except ArgumentError as exc:
             raise ConfigurationError(f"{what} {self.url}: {exc}") from exc
         except (SQLAlchemyError, ImportError) as exc:
@@ -57,3 +59,21 @@ class SqlDatabase:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _add_missing_columns(engine: Engine, metadata: MetaData) -> None:
+    """Columns a newer release added to an existing table, added in place (nullable, no
+    default: the code reads a missing value as empty). Nothing is ever dropped."""
+    inspector = inspect(engine)
+    for table in metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        missing = [column for column in table.columns if column.name not in present]
+        if not missing:
+            continue
+        with engine.begin() as connection:
+            for column in missing:
+                kind = column.type.compile(dialect=engine.dialect)
+                connection.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN '
+                                        f'"{column.name}" {kind}'))

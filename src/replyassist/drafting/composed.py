@@ -11,7 +11,8 @@
 2. A draft built from the top article: greeting, the most relevant passage, the link,
    a sign-off, from the templates in ``prompts/composed/`` and the brand voice (greeting
    and sign-off per language and channel, tu/vous phrases: :func:`.voice.framing`).
-3. A holding reply when nothing relevant is known.
+3. A holding reply (an acknowledgement), first when nothing relevant is known, else as
+   the last option when fewer drafts than asked were found.
 
 Each draft then gets the tone the policy planned for its rank (``DraftContext.tones``,
 see :mod:`replyassist.analysis.tone`), with the tone's opener sentence from the phrases
@@ -70,9 +71,9 @@ class ComposedDrafter:
         if article is not None:
             drafts.insert(min(1, len(drafts)), self._from_article(article, context))
             kinds[id(drafts[min(1, len(drafts) - 1)])] = thanked
-        if not drafts:
+        if len(drafts) < context.max_drafts:  # an acknowledgement is always an option
             drafts.append(self._holding(context))
-            kinds[id(drafts[0])] = frozenset({"thanks"})
+            kinds[id(drafts[-1])] = frozenset({"thanks"})
         drafts = drafts[: context.max_drafts]
         phrases = self._phrases(context)
         for rank, draft in enumerate(drafts):

@@ -16,6 +16,7 @@ counts, and the composer's link from similar past exchanges to replies).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
@@ -126,13 +127,15 @@ class LibraryStore:
 
     @classmethod
     def beside(cls, location: str) -> LibraryStore:
-        """The default library of a vector store: ``library.db`` in its folder (for a
-        Chroma server, in the default local data folder)."""
+        """The default library of a vector store: ``library.db`` in its folder; for a
+        Chroma server, in the default local data folder under the server's host and port
+        (two servers never share a library)."""
         from ..settings import default_store_path
 
-        folder = Path(default_store_path() if location.startswith(("http://", "https://"))
-                      else location)
-        return cls(sqlite_url(folder / "library.db"))
+        if location.startswith(("http://", "https://")):
+            server = re.sub(r"[^\w.-]+", "_", location.split("://", 1)[1]).strip("_")
+            return cls(sqlite_url(default_store_path() / "servers" / server / "library.db"))
+        return cls(sqlite_url(Path(location) / "library.db"))
 
     def _connect(self, *, write: bool = False) -> AbstractContextManager[Connection]:
         return self._db.connect(write=write)
