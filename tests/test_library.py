@@ -304,3 +304,19 @@ def test_an_older_library_file_gains_new_columns_and_servers_have_their_own(tmp_
     assert one.url != two.url and "10.0.0.5_8000" in one.url
     one.close()
     two.close()
+
+
+def test_the_holding_reply_thanks_in_the_team_s_words(brand):
+    from replyassist.drafting import ComposedDrafter, DraftContext
+    from replyassist.library import LibraryReply, RankedReply
+    from replyassist.prompts import PromptLibrary
+
+    thanks = LibraryReply(id="r-t", tenant="t", language="fr", kind="thanks",
+                          text="Merci pour ces informations, {name}.", support=9, uses=9)
+    context = DraftContext(
+        conversation=Conversation.model_validate(conversation("Ça ne marche toujours pas")),
+        language="fr", brand=brand, articles=[], exchanges=[], max_drafts=1,
+        replies=[RankedReply(thanks, 0.01, 0)])
+    [draft] = ComposedDrafter(PromptLibrary()).draft(context).drafts
+    assert "Merci pour ces informations, Kate." in draft.text
+    assert "Merci pour votre message" not in draft.text

@@ -218,7 +218,12 @@ class ComposedDrafter:
         return draft, frozenset(kinds)
 
     def _holding(self, context: DraftContext) -> Draft:
-        text = self._render("composed/holding.md", context)
+        """The acknowledgement, thanking in the team's most used words when the library
+        has them (its ``thanks`` replies, suggestible, no slot left unfilled)."""
+        values = slot_values(context.conversation)
+        thanks = next((text for r in context.replies if r.reply.kind == "thanks"
+                       and (text := fill(r.text, values))), None)
+        text = self._render("composed/holding.md", context, thanks=thanks)
         return Draft(text=text, tone="reassuring", strategy="composed", confidence=0.1)
 
 
