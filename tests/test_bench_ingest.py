@@ -29,6 +29,7 @@ def test_bench_ingest_runs_and_reports_every_part(tmp_path, capsys):
         assert child["ratio"] > 0 and child["ingest"]["added"] == part["ingest"]["added"]
         assert child["ingest"]["cpu_seconds"] > 0
     assert summary["child_process_start_seconds"] > 0
+    assert summary["library_mining"]["units"] > 0 and summary["library_mining"]["replies"] > 0
     dry = summary["dry_runs"]
     assert dry["exchanges"]["added"] == summary["exchanges"]
     assert dry["exchanges"]["upsert_calls"] > 0 and dry["total"]["stored"] == 0  # stubbed
