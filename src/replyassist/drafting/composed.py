@@ -24,6 +24,7 @@ stacked thanks or apologies), and the brand voice's post-processing
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from ..library.select import RankedReply
 from ..library.units import reply_units, template_key
@@ -33,7 +34,7 @@ from ..models import Citation, Draft, Notice
 from ..prompts import PromptLibrary
 from ..retrieval import ArticleResult
 from .context import DraftContext, DraftOutcome
-from .slots import fill, slot_values
+from .slots import SlotValues, fill, slot_values
 from .voice import apply_voice, framing
 
 __all__ = ["ComposedDrafter"]
@@ -42,6 +43,26 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 # Tone openers that thank or acknowledge: a draft that has one needs no other thanks.
 _THANKING_TONES = ("formal", "enthusiastic")
 _ESCALATING_FLAGS = ("legal_threat", "churn_threat")
+
+
+@dataclass
+class _State:
+    """What the drafts of one conversation share: the slot values, what agents already
+    said (folded unit keys) and whether they apologised, the retrieved articles by URL,
+    the library replies already used."""
+
+    values: SlotValues
+    said: set[str]
+    apologised: bool
+    by_url: dict[str, ArticleResult]
+    used: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, context: DraftContext) -> _State:
+        return cls(values=slot_values(context.conversation),
+                   said={u.key for text in context.already_said for u in reply_units(text)},
+                   apologised=_apologised(context.already_said),
+                   by_url={normalize_url(a.url): a for a in context.articles if a.url})
 
 
 class ComposedDrafter:
@@ -60,9 +81,9 @@ class ComposedDrafter:
                         if a.language in (None, context.language)
                         and a.similarity >= self.min_article_similarity), None)
         kinds: dict[int, frozenset[str]] = {}  # id(draft) → what it already says
-        used: set[str] = set()
+        state = _State.of(context)
         for _ in range(2):  # the best library draft, then one from the next replies
-            made = self._from_library(context, article, used)
+            made = self._from_library(context, state, article)
             if made is None:
                 break
             drafts.append(made[0])
@@ -72,7 +93,7 @@ class ComposedDrafter:
             drafts.insert(min(1, len(drafts)), self._from_article(article, context))
             kinds[id(drafts[min(1, len(drafts) - 1)])] = thanked
         if len(drafts) < context.max_drafts:  # an acknowledgement is always an option
-            drafts.append(self._holding(context))
+            drafts.append(self._holding(context, state))
             kinds[id(drafts[-1])] = frozenset({"thanks"})
         drafts = drafts[: context.max_drafts]
         phrases = self._phrases(context)
@@ -84,8 +105,7 @@ class ComposedDrafter:
             text = draft.text
             opener_due = not _says_already(kinds.get(id(draft), frozenset()), tone)
             if context.follow_up:  # mid-conversation: only an apology not made yet
-                opener_due = opener_due and tone == "apologetic" and \
-                    not _apologised(context.already_said)
+                opener_due = opener_due and tone == "apologetic" and not state.apologised
             if opener_due:
                 text = _with_opener(text, phrases.get(f"tone_{tone}"))
             text = self._with_escalation(text, context, phrases)
@@ -153,57 +173,45 @@ class ComposedDrafter:
                                          url=article.url)],
                      confidence=round(max(0.0, min(1.0, article.similarity)), 3))
 
-    def _from_library(self, context: DraftContext, article: ArticleResult | None,
-                      used: set[str]) -> tuple[Draft, frozenset[str]] | None:
-        """A draft from the library replies not in ``used`` (see the module docstring);
+    def _from_library(self, context: DraftContext, state: _State, article: ArticleResult | None
+                      ) -> tuple[Draft, frozenset[str]] | None:
+        """A draft from the library replies not used yet (see the module docstring);
         ``None`` when no similar case gave a body sentence this conversation can fill."""
-        values = slot_values(context.conversation)
-        by_url = {normalize_url(a.url): a for a in context.articles if a.url}
-        said = {unit.key for text in context.already_said for unit in reply_units(text)}
-        apologised = _apologised(context.already_said)
         chosen: list[tuple[RankedReply, str]] = []
-        kinds: list[str] = []
         linked: list[ArticleResult] = []  # retrieved articles the chosen replies link to
 
-        def take(candidates: list[RankedReply], count: int) -> None:
-            for ranked in candidates:
-                if len([k for k in kinds if k in ("body", "question")]) >= count:
-                    return
-                text = fill(ranked.text, values)
-                key = re.sub(r"\W+", " ", (text or "").lower()).strip()
-                if text is None or ranked.reply.id in used or template_key(text) in said or \
-                        key in {re.sub(r"\W+", " ", t.lower()).strip() for _, t in chosen}:
-                    continue
-                links = [normalize_url(u) for u in _URL.findall(text)]
-                if any(link not in by_url for link in links):
-                    continue  # it pointed the other customer to another page
-                linked.extend(by_url[link] for link in links)
-                if ranked.reply.kind == "question" and "question" in kinds:
-                    continue
-                chosen.append((ranked, text))
-                kinds.append(ranked.reply.kind)
-                used.add(ranked.reply.id)
+        def take(ranked: RankedReply) -> bool:
+            """Adds ``ranked`` when it can be said here (slots filled, not said yet, not
+            a duplicate, links only to retrieved articles)."""
+            text = fill(ranked.text, state.values)
+            if text is None or ranked.reply.id in state.used or template_key(text) in \
+                    state.said | {template_key(t) for _, t in chosen}:
+                return False
+            links = [normalize_url(u) for u in _URL.findall(text)]
+            if any(link not in state.by_url for link in links):
+                return False  # it pointed another customer to another page
+            linked.extend(state.by_url[link] for link in links)
+            chosen.append((ranked, text))
+            state.used.add(ranked.reply.id)
+            return True
 
         reached = [r for r in context.replies if r.via]  # given in similar past cases
-        take([r for r in reached if r.reply.kind in ("body", "question")], self.body_units)
+        for ranked in reached:
+            if sum(r.reply.kind in ("body", "question") for r, _ in chosen) >= self.body_units:
+                break
+            if ranked.reply.kind == "body" or (ranked.reply.kind == "question" and not any(
+                    r.reply.kind == "question" for r, _ in chosen)):
+                take(ranked)
         if not chosen:
             return None
         body_score = max(r.score for r, _ in chosen)
         apology_wanted = (context.tones and context.tones[0] in ("apologetic", "empathetic")) \
             or context.mood in ("angry", "frustrated", "disappointed", "anxious")
-        if apology_wanted and not apologised:
-            apology = next((r for r in context.replies if r.reply.kind == "apology"
-                            and r.reply.id not in used and fill(r.text, values)), None)
-            if apology is not None:
-                chosen.insert(0, (apology, fill(apology.text, values) or ""))
-                kinds.insert(0, "apology")
-                used.add(apology.reply.id)
-        if "question" not in kinds:
-            question = next((r for r in reached if r.reply.kind == "question"
-                             and r.reply.id not in used and fill(r.text, values)), None)
-            if question is not None:
-                chosen.append((question, fill(question.text, values) or ""))
-                kinds.append("question")
+        if apology_wanted and not state.apologised:
+            next((True for r in context.replies if r.reply.kind == "apology" and take(r)), None)
+        if not any(r.reply.kind == "question" for r, _ in chosen):  # a next step
+            next((True for r in reached if r.reply.kind == "question" and take(r)), None)
+        kinds = frozenset(r.reply.kind for r, _ in chosen)
         body = [text for ranked, text in sorted(
             chosen, key=lambda rt: (rt[0].reply.kind != "apology", rt[0].reply.kind == "question",
                                     rt[0].position))]
@@ -215,14 +223,13 @@ class ComposedDrafter:
         draft = Draft(text=text, tone="friendly", strategy="composed", citations=citations,
                       confidence=round(max(0.0, min(1.0, body_score / max(1, len(
                           context.exchanges)) + 0.2)), 3))
-        return draft, frozenset(kinds)
+        return draft, kinds
 
-    def _holding(self, context: DraftContext) -> Draft:
+    def _holding(self, context: DraftContext, state: _State) -> Draft:
         """The acknowledgement, thanking in the team's most used words when the library
         has them (its ``thanks`` replies, suggestible, no slot left unfilled)."""
-        values = slot_values(context.conversation)
         thanks = next((text for r in context.replies if r.reply.kind == "thanks"
-                       and (text := fill(r.text, values))), None)
+                       and (text := fill(r.text, state.values))), None)
         text = self._render("composed/holding.md", context, thanks=thanks)
         return Draft(text=text, tone="reassuring", strategy="composed", confidence=0.1)
 
