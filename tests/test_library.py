@@ -320,3 +320,15 @@ def test_the_holding_reply_thanks_in_the_team_s_words(brand):
     [draft] = ComposedDrafter(PromptLibrary()).draft(context).drafts
     assert "Merci pour ces informations, Kate." in draft.text
     assert "Merci pour votre message" not in draft.text
+
+
+def test_a_brand_without_escalation_contact_passes_a_legal_threat_to_a_manager(make_assistant):
+    from replyassist import BrandVoice
+
+    assistant = make_assistant()
+    assistant.pipeline.brands.default = BrandVoice(default_language="fr")
+    result = assistant.suggest(conversation(
+        "Ma batterie ne charge plus depuis une semaine. Si rien n'est fait je saisis le "
+        "tribunal et mon avocat.", tenant="ebike", channel="email"), mode="composed")
+    assert "legal_threat" in result.analysis.flags
+    assert "Je transmets votre dossier à un responsable" in result.drafts[0].text

@@ -127,3 +127,10 @@ def test_ner_is_optional_and_says_what_it_needs():
         ner = NameFinder(ner=True, patterns=False, lexicon=False)
         assert any(s.source == "ner" for s in ner.find(
             "J'ai parlé avec Gwenaëlle Kerbrat hier soir.", language="fr"))
+
+
+def test_an_adverb_after_a_greeting_is_no_name():
+    finder = NameFinder(ner=False)
+    assert [s.text for s in finder.find("Hello, Unfortunately, we cannot remove it ^Lisi")] == [
+        "^Lisi"]
+    assert finder.find("Bonjour, Malheureusement ce n'est pas possible.", language="fr") == []

@@ -122,13 +122,16 @@ class ComposedDrafter:
 
     def _with_escalation(self, text: str, context: DraftContext,
                          phrases: dict[str, str]) -> str:
-        """The brand's escalation step after the body, for a legal or churn threat."""
-        escalation = context.brand.escalation
-        template = phrases.get("escalation")
-        if escalation is None or template is None or \
-                not set(_ESCALATING_FLAGS).intersection(context.flags):
+        """The brand's escalation step after the body, for a legal or churn threat (a
+        brand without an escalation contact: the case goes to a manager)."""
+        if not set(_ESCALATING_FLAGS).intersection(context.flags):
             return text
-        step = template.format(team=escalation.team, contacts=", ".join(escalation.contacts))
+        escalation = context.brand.escalation
+        template = phrases.get("escalation" if escalation else "escalation_manager")
+        if template is None:
+            return text
+        step = template.format(team=escalation.team, contacts=", ".join(escalation.contacts)) \
+            if escalation else template
         if step in text:
             return text
         body, sep, sign_off = text.rpartition("\n\n")

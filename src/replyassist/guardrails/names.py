@@ -71,6 +71,9 @@ cheers regards best kind warm sincerely cordialement amicalement bises salutatio
 equipe équipe service personne quelqu'un mon ma mes votre vos notre nos ce cet cette ces
 je tu il elle nous ils elles on en y ne pas plus très trop tout toute rien bonne bon
 twitter facebook instagram email e-mail mail dm pm faq help aide app web
+unfortunately fortunately sadly actually currently certainly absolutely definitely indeed
+apologies first firstly finally sure great awesome perfect understood noted
+malheureusement actuellement effectivement certes parfait entendu absolument bien sûr
 lundi mardi mercredi jeudi vendredi samedi dimanche janvier février mars avril mai juin
 juillet août septembre octobre novembre décembre
 """.split())
