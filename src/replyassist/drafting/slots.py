@@ -89,4 +89,6 @@ def fill(template: str, values: SlotValues) -> str | None:
     text = _SLOT.sub(lambda m: values[m.group(1)], text)
     text = re.sub(r"[^\S\n]+(?=[,.])", "", text)  # "Bonjour Madame {name}," untitled
     text = re.sub(r"^[\s,;:]+", "", text)
-    return text[:1].upper() + text[1:] if text else text
+    if not text or re.match(r"(?:https?://|www\.)", text, re.IGNORECASE):
+        return text  # a link keeps its case
+    return text[:1].upper() + text[1:]
