@@ -334,24 +334,8 @@ def test_a_brand_without_escalation_contact_passes_a_legal_threat_to_a_manager(m
     assert "Je transmets votre dossier à un responsable" in result.drafts[0].text
 
 
-def test_a_bare_link_is_no_reply_and_a_link_intro_alone_makes_no_draft(brand):
-    from replyassist.drafting import ComposedDrafter, DraftContext
-    from replyassist.library import LibraryReply, RankedReply
-    from replyassist.prompts import PromptLibrary
-    from replyassist.retrieval import ArticleResult
+def test_a_reply_starting_with_a_link_keeps_its_case():
+    from replyassist.drafting.slots import fill
 
-    assert [u.text for u in reply_units("Details: https://h.example/invoice. "
-                                        "https://h.example/a")] == []
-    article = ArticleResult(doc_id="kb-invoice", title="Invoices", url="https://h.example/invoice",
-                            language="en", score=0.9, similarity=0.7,
-                            passages=[("", "Invoices are in your account.")])
-    link = LibraryReply(id="r-l", tenant="t", language="en", kind="body",
-                        text="Step by step: https://h.example/invoice", support=5, uses=5)
-    context = DraftContext(
-        conversation=Conversation.model_validate(conversation("I need an invoice")),
-        language="en", brand=brand, articles=[article], exchanges=[], max_drafts=3,
-        replies=[RankedReply(link, 0.9, 1, via=("h-1",))])
-    drafts = ComposedDrafter(PromptLibrary()).draft(context).drafts
-    assert drafts[0].citations[0].doc_id == "kb-invoice"
-    assert "Invoices are in your account." in drafts[0].text
-    assert not any(d.text.count("Step by step") for d in drafts)
+    assert fill("https://h.example/Invoice-Help", {}) == "https://h.example/Invoice-Help"
+    assert fill("thanks, {name}!", {"name": "Kate"}) == "Thanks, Kate!"

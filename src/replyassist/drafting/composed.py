@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..library.select import RankedReply
-from ..library.units import link_only, reply_units, template_key
+from ..library.units import reply_units, template_key
 from ..links import URL as _URL
 from ..links import normalize_url
 from ..models import Citation, Draft, Notice
@@ -205,8 +205,8 @@ class ComposedDrafter:
             if ranked.reply.kind == "body" or (ranked.reply.kind == "question" and not any(
                     r.reply.kind == "question" for r, _ in chosen)):
                 take(ranked)
-        if all(link_only(text) for _, text in chosen):
-            return None  # only "Details: <link>": the article draft says more
+        if not chosen:
+            return None
         body_score = max(r.score for r, _ in chosen)
         apology_wanted = (context.tones and context.tones[0] in ("apologetic", "empathetic")) \
             or context.mood in ("angry", "frustrated", "disappointed", "anxious")

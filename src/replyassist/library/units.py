@@ -92,12 +92,6 @@ class ReplyUnit:
         return tuple(s for s in SLOTS if "{" + s + "}" in self.text)
 
 
-def link_only(text: str) -> bool:
-    """A unit that is mostly a link ("Details: https://…"): it points somewhere, it does
-    not answer on its own."""
-    return bool(_URL.search(text)) and len(re.findall(r"\w+", _URL.sub(" ", text))) <= 3
-
-
 def template_key(text: str) -> str:
     """Folded words of a template, slots kept as words: the exact-match key."""
     masked = _URL.sub(lambda m: " " + re.sub(r"\W+", "_", m.group(0).lower()) + " ", text)
@@ -162,8 +156,7 @@ def reply_units(answer: str, *, names: NameFinder | None = None,
             head, piece = piece[:greeting.end()].strip(), piece[greeting.end():].strip()
             piece = piece[:1].upper() + piece[1:]
             units.append(ReplyUnit(head, "greeting", template_key(head), len(units)))
-        if len(re.findall(r"[^\W\d_]{2,}", _URL.sub(" ", piece))) < 2 and \
-                not _GREETING.match(fold(piece)):
-            continue  # a signature, an emoji, "Thx!", a bare link: nothing to reuse
+        if len(re.findall(r"[^\W\d_]{2,}", piece)) < 2 and not _GREETING.match(fold(piece)):
+            continue  # a signature, an emoji, "Thx!": nothing to reuse
         units.append(ReplyUnit(piece, _kind(piece), template_key(piece), len(units)))
     return units
