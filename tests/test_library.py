@@ -339,3 +339,25 @@ def test_a_reply_starting_with_a_link_keeps_its_case():
 
     assert fill("https://h.example/Invoice-Help", {}) == "https://h.example/Invoice-Help"
     assert fill("thanks, {name}!", {"name": "Kate"}) == "Thanks, Kate!"
+
+
+def test_three_options_when_the_library_has_nothing(brand):
+    """The top article can be the wrong page: the next relevant one is offered too, then
+    the acknowledgement."""
+    from replyassist.drafting import ComposedDrafter, DraftContext
+    from replyassist.prompts import PromptLibrary
+    from replyassist.retrieval import ArticleResult
+
+    def article(doc_id, passage, similarity):
+        return ArticleResult(doc_id=doc_id, title=doc_id, url=f"https://h.example/{doc_id}",
+                             language="en", score=similarity, similarity=similarity,
+                             passages=[("", passage)])
+
+    context = DraftContext(
+        conversation=Conversation.model_validate(conversation("I need a company invoice")),
+        language="en", brand=brand, exchanges=[], max_drafts=3,
+        articles=[article("returns", "Returns are free.", 0.44),
+                  article("invoice", "Invoices are in your account.", 0.36)])
+    drafts = ComposedDrafter(PromptLibrary()).draft(context).drafts
+    assert [d.citations[0].doc_id if d.citations else None for d in drafts] == [
+        "returns", "invoice", None]

@@ -8,9 +8,11 @@
    the closing), the brand's escalation step when the customer threatens legal action
    or to leave, the brand's sign-off — with slots filled from this conversation only
    (:mod:`.slots`: a sentence whose slot cannot be filled is dropped).
-2. A draft built from the top article: greeting, the most relevant passage, the link,
-   a sign-off, from the templates in ``prompts/composed/`` and the brand voice (greeting
-   and sign-off per language and channel, tu/vous phrases: :func:`.voice.framing`).
+2. A draft built from the top article (and, when there is room, one from the next
+   relevant article: the top one can be the wrong page): greeting, the most relevant
+   passage, the link, a sign-off, from the templates in ``prompts/composed/`` and the
+   brand voice (greeting and sign-off per language and channel, tu/vous phrases:
+   :func:`.voice.framing`).
 3. A holding reply (an acknowledgement), first when nothing relevant is known, else as
    the last option when fewer drafts than asked were found.
 
@@ -77,9 +79,9 @@ class ComposedDrafter:
 
     def draft(self, context: DraftContext) -> DraftOutcome:
         drafts: list[Draft] = []
-        article = next((a for a in context.articles
-                        if a.language in (None, context.language)
-                        and a.similarity >= self.min_article_similarity), None)
+        relevant = [a for a in context.articles if a.language in (None, context.language)
+                    and a.similarity >= self.min_article_similarity]
+        article = relevant[0] if relevant else None
         kinds: dict[int, frozenset[str]] = {}  # id(draft) → what it already says
         state = _State.of(context)
         for _ in range(2):  # the best library draft, then one from the next replies
@@ -89,9 +91,11 @@ class ComposedDrafter:
             drafts.append(made[0])
             kinds[id(made[0])] = made[1]
         thanked = frozenset() if context.short_channel else frozenset({"thanks"})
-        if article is not None:
-            drafts.insert(min(1, len(drafts)), self._from_article(article, context))
-            kinds[id(drafts[min(1, len(drafts) - 1)])] = thanked
+        for position, found in ((min(1, len(drafts)), article),  # the top article second
+                                (len(drafts) + 1, relevant[1] if len(relevant) > 1 else None)):
+            if found is not None and len(drafts) < context.max_drafts:
+                drafts.insert(position, self._from_article(found, context))
+                kinds[id(drafts[position])] = thanked
         if len(drafts) < context.max_drafts:  # an acknowledgement is always an option
             drafts.append(self._holding(context, state))
             kinds[id(drafts[-1])] = frozenset({"thanks"})
