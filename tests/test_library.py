@@ -23,12 +23,20 @@ from replyassist.retrieval import ExchangeResult
 from replyassist.testing import HashEmbeddings
 
 from .conftest import conversation
+from .postgres import postgres_url  # noqa: F401  (fixture)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> LibraryStore:
-    library = LibraryStore(f"sqlite:///{tmp_path / 'library.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> LibraryStore:
+    """The library on a SQLite file and on a real PostgreSQL (what API replicas share)."""
+    url = f"sqlite:///{tmp_path / 'library.db'}" if request.param == "sqlite" else \
+        request.getfixturevalue("postgres_url")
+    library = LibraryStore(url)
     yield library
+    if request.param == "postgresql":  # the cluster is shared by the session
+        from replyassist.library.store import ReplyRow
+
+        ReplyRow.metadata.drop_all(library._db.engine)
     library.close()
 
 
@@ -361,3 +369,11 @@ def test_three_options_when_the_library_has_nothing(brand):
     drafts = ComposedDrafter(PromptLibrary()).draft(context).drafts
     assert [d.citations[0].doc_id if d.citations else None for d in drafts] == [
         "returns", "invoice", None]
+
+
+def test_a_very_long_wording_is_stored_on_every_backend(store):
+    long = "Please follow these steps carefully " * 60 + "and tell us how it went."
+    LibraryMiner(store, HashEmbeddings()).mine("shop", [PastAnswer(
+        exchange_id="h-long#1", conversation_id="h-long", answer=long, language="en")])
+    [reply] = store.replies("shop")
+    assert len(reply.text) > 1000

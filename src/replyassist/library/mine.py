@@ -26,7 +26,7 @@ from langchain_core.embeddings import Embeddings
 from ..embeddings import embed_array
 from .models import LibraryExample, MineReport
 from .select import DEFAULT_MIN_SUPPORT
-from .store import LibraryStore
+from .store import LibraryStore, key_digest
 from .units import ReplyUnit, reply_units, template_key
 
 if TYPE_CHECKING:
@@ -153,11 +153,13 @@ class LibraryMiner:
         report.units += len(found)
         if not found:
             return
-        keys = self.store.keys(tenant)
         # group the new units by wording; wordings not known yet are matched by meaning
         groups: dict[tuple[str, str], list[tuple[PastAnswer, ReplyUnit]]] = defaultdict(list)
         for answer, unit in found:
             groups[(answer.language, unit.key)].append((answer, unit))
+        stored = self.store.keys(tenant)
+        keys = {g: stored[(g[0], key_digest(g[1]))] for g in groups
+                if (g[0], key_digest(g[1])) in stored}
         unknown = sorted((g for g in groups if g not in keys),
                          key=lambda g: (-len(groups[g]), g))
         clusters = self._clusters(tenant)

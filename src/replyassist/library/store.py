@@ -15,6 +15,7 @@ counts, and the composer's link from similar past exchanges to replies).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -43,7 +44,7 @@ from ..errors import NotFoundError
 from ..sql import SqlDatabase, sqlite_url
 from .models import LibraryExample, LibraryReply, ReplyEdit, ReplyStatus
 
-__all__ = ["LibraryStore", "ReplyRow"]
+__all__ = ["LibraryStore", "ReplyRow", "key_digest"]
 
 
 class _Base(DeclarativeBase):
@@ -81,8 +82,13 @@ class _KeyRow(_Base):
 
     tenant: Mapped[str] = mapped_column(String(200), primary_key=True)
     language: Mapped[str] = mapped_column(String(16), primary_key=True)
-    key: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(40), primary_key=True)  # key_digest(key)
     reply_id: Mapped[str] = mapped_column(String(40))
+
+
+def key_digest(key: str) -> str:
+    """The stored form of a folded wording (any length fits a PostgreSQL key)."""
+    return hashlib.sha1(key.encode()).hexdigest()
 
 
 class _UnitRow(_Base):
@@ -215,9 +221,9 @@ class LibraryStore:
                 _UnitRow.tenant == tenant).distinct()).scalars())
 
     def keys(self, tenant: str) -> dict[tuple[str, str], str]:
-        """(language, folded key) → reply id."""
+        """(language, :func:`key_digest` of a folded wording) → reply id."""
         with self._connect() as connection:
-            return {(r.language, r.key): r.reply_id for r in connection.execute(
+            return {(r.language, r.digest): r.reply_id for r in connection.execute(
                 select(_KeyRow).where(_KeyRow.tenant == tenant))}
 
     def vectors(self, tenant: str) -> tuple[list[tuple[str, str, str]], np.ndarray]:
@@ -254,7 +260,8 @@ class LibraryStore:
                         id=reply["id"], tenant=tenant, status="candidate", **values))
             if keys:
                 connection.execute(_KeyRow.__table__.insert(), [  # type: ignore[attr-defined]
-                    {"tenant": tenant, "language": lang, "key": key, "reply_id": rid}
+                    {"tenant": tenant, "language": lang, "digest": key_digest(key),
+                     "reply_id": rid}
                     for lang, key, rid in keys])
             if units:
                 connection.execute(_UnitRow.__table__.insert(), [  # type: ignore[attr-defined]
