@@ -87,7 +87,7 @@ def _when(value: str | None) -> datetime | None:
 class LibraryMiner:
     """``merge_similarity``: cosine of two templates' vectors above which they may be one
     reply; ``merge_overlap``: the share of content words they must also have in common
-    (both measured on Twitter and French chats: ``evals/library_eval.py``)."""
+    (measured with ``evals/reply_safety.py`` on the dev splits: docs/response-library.md)."""
 
     def __init__(self, store: LibraryStore, embedder: Embeddings, *,
                  names: NameFinder | None = None, merge_similarity: float = 0.85,
