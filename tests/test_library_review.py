@@ -24,6 +24,8 @@ from replyassist.library.export import export_replies, import_review, read_revie
 from replyassist.sample import SAMPLE_TENANT, sample_path
 from replyassist.testing import HashEmbeddings
 
+from .test_api import assert_error
+
 runner = CliRunner()
 
 TENANT = "acme"
@@ -370,14 +372,6 @@ KEYS = {ADMIN_KEY: {"tenant": "*", "admin": True, "name": "ops"},
 
 def bearer(key: str = ADMIN_KEY) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert error["code"] == code and error["message"]
-    assert error["request_id"] == response.headers["x-request-id"]
-    return error
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..library.select import RankedReply
-from ..library.units import reply_units, template_key
+from ..library.units import apologises, reply_units, template_key
 from ..links import URL as _URL
 from ..links import normalize_url
 from ..models import Citation, Draft, Notice
@@ -63,7 +63,7 @@ class _State:
     def of(cls, context: DraftContext) -> _State:
         return cls(values=slot_values(context.conversation),
                    said={u.key for text in context.already_said for u in reply_units(text)},
-                   apologised=_apologised(context.already_said),
+                   apologised=any(map(apologises, context.already_said)),
                    by_url={normalize_url(a.url): a for a in context.articles if a.url})
 
 
@@ -246,13 +246,6 @@ _LEADING_GREETING = re.compile(
     r"^\s*(?:bonjour|bonsoir|salut|coucou|hello|hi|hey|dear|good (?:morning|afternoon|evening)|"
     r"hallo|guten tag|hola|buongiorno|ciao|olá|ola|goedemiddag)\b[^,.!?\n]{0,40}[,!]\s*",
     re.IGNORECASE)
-
-
-_APOLOGY = re.compile(r"\b(?:sorry|apologi|désolé|desole|navré|navre|excuse)", re.IGNORECASE)
-
-
-def _apologised(texts: list[str]) -> bool:
-    return any(_APOLOGY.search(text) for text in texts)
 
 
 def _says_already(kinds: frozenset[str], tone: str) -> bool:

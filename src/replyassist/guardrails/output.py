@@ -98,7 +98,8 @@ class GroundingContext:
     hostile: bool = False  # abusive customer: insults are not handed back (6-word echo)
     customer_text: str = ""  # the customer's turns (echo check)
     injection_evidence: list[str] = field(default_factory=list)
-    # case facts: what grounds an action stated as done, and a case number
+    # case facts: what grounds them besides the fields above (internal notes, the CRM
+    # attributes; see _check_actions)
     cases: CaseGrounding = field(default_factory=CaseGrounding)
     names: NameFinder | None = None  # finds people named in a draft (None: no check)
     allowed_people: str = ""  # folded text whose names a draft may use
@@ -135,10 +136,8 @@ def grounding_context(
         if conversation.customer is not None else []
     attribute_keys = list(_keys(conversation.customer.attributes)) \
         if conversation.customer is not None else []
-    staff_text = [m.text for m in conversation.messages if m.role in ("agent", "bot", "note")]
-    cases = CaseGrounding.of(
-        [*staff_text, *attributes, *attribute_keys],
-        [*(m.text for m in conversation.messages), *attributes, *article_parts])
+    notes = [m.text for m in conversation.messages if m.role == "note"]
+    cases = CaseGrounding.of([*notes, *attributes, *attribute_keys], [*notes, *attributes])
     people = [m.text for m in conversation.messages]
     if conversation.customer is not None and conversation.customer.name:
         people.append(conversation.customer.name)

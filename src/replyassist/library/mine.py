@@ -74,14 +74,18 @@ def _reply_id(tenant: str, language: str, key: str) -> str:
     return "r-" + hashlib.sha1(f"{tenant}\x1f{language}\x1f{key}".encode()).hexdigest()[:14]
 
 
+def _utc(value: datetime | None) -> datetime | None:
+    """SQLite gives naive datetimes back: they were written in UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
 def _when(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return _utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 class LibraryMiner:
@@ -280,5 +284,4 @@ class LibraryMiner:
                 "variants": counter(row.variants), "channels": counter(row.channels),
                 "doc_ids": counter(row.doc_ids), "intents": counter(row.intents),
                 "examples": json.loads(row.examples or "[]"),
-                "first_seen": _when(row.first_seen.isoformat()) if row.first_seen else None,
-                "last_seen": _when(row.last_seen.isoformat()) if row.last_seen else None}
+                "first_seen": _utc(row.first_seen), "last_seen": _utc(row.last_seen)}

@@ -61,10 +61,13 @@ def select_replies(store: LibraryStore, tenant: str, language: str,
             positions[reply.id] = min(positions.get(reply.id, position), position)
             via.setdefault(reply.id, []).append(exchange.conversation_id)
             replies[reply.id] = reply
+    framing = store.replies(tenant, language=language, kinds=_FRAMING,
+                            min_support=min_support, limit=200)
+    framing += store.replies(tenant, language=language, kinds=_FRAMING, status="approved",
+                             limit=50)  # approved, whatever their support
     for kind in _FRAMING:
-        common = [r for r in store.replies(tenant, language=language, kind=kind,
-                                           limit=framing_per_kind * 4)
-                  if r.suggestible(min_support) and fits(r.current_text)]
+        common = list({r.id: r for r in framing if r.kind == kind and r.suggestible(min_support)
+                       and fits(r.current_text)}.values())
         common.sort(key=lambda r: (r.status != "approved", -r.support))
         for reply in common[:framing_per_kind]:
             if reply.id not in scores:

@@ -158,8 +158,9 @@ class LibraryStore:
     # ------------------------------------------------------------------ reading
     def replies(self, tenant: str, *, language: str | None = None,
                 status: ReplyStatus | None = None, kind: str | None = None,
-                min_support: int = 0, limit: int | None = None) -> list[LibraryReply]:
-        """The tenant's replies, most supported first."""
+                kinds: Sequence[str] = (), min_support: int = 0, limit: int | None = None
+                ) -> list[LibraryReply]:
+        """The tenant's replies, most supported first (``kinds``: any of these)."""
         query = select(ReplyRow).where(ReplyRow.tenant == tenant)
         if language:
             query = query.where(ReplyRow.language == language)
@@ -167,6 +168,8 @@ class LibraryStore:
             query = query.where(ReplyRow.status == status)
         if kind:
             query = query.where(ReplyRow.kind == kind)
+        if kinds:
+            query = query.where(ReplyRow.kind.in_(list(kinds)))
         if min_support:
             query = query.where(ReplyRow.support >= min_support)
         query = query.order_by(ReplyRow.support.desc(), ReplyRow.uses.desc(), ReplyRow.id)

@@ -29,7 +29,7 @@ from ..guardrails.channels import sentence_spans
 if TYPE_CHECKING:
     from ..guardrails.names import NameFinder
 
-__all__ = ["SLOTS", "ReplyUnit", "UnitKind", "reply_units", "template_key"]
+__all__ = ["SLOTS", "ReplyUnit", "UnitKind", "apologises", "reply_units", "template_key"]
 
 UnitKind = Literal["greeting", "thanks", "apology", "closing", "question", "action", "body"]
 
@@ -90,6 +90,11 @@ class ReplyUnit:
     @property
     def slots(self) -> tuple[str, ...]:
         return tuple(s for s in SLOTS if "{" + s + "}" in self.text)
+
+
+def apologises(text: str) -> bool:
+    """Whether ``text`` apologises (English or French), wherever in a sentence."""
+    return bool(_APOLOGY.search(fold(text)))
 
 
 def template_key(text: str) -> str:
