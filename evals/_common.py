@@ -59,12 +59,15 @@ def temp_store(prefix: str = "ra-eval-") -> Iterator[tuple[Any, Path]]:
 
 
 def make_assistant(store: Any, embedder: Any, *, ingest_embedder: Any = None,
-                   **settings: Any) -> Any:
-    """A ``ReplyAssistant`` on ``store`` with ``Settings(**settings)`` (no LLM)."""
+                   english_embedder: Any = None, **settings: Any) -> Any:
+    """A ``ReplyAssistant`` on ``store`` with ``Settings(**settings)`` (no LLM);
+    ``english_embedder``: the model for English knowledge and history (``None``: one
+    embedder for every language)."""
     from replyassist import ReplyAssistant, Settings
 
     settings.setdefault("mode", "composed")
     return ReplyAssistant(store=store, embedder=embedder, ingest_embedder=ingest_embedder,
+                          english_embedder=english_embedder,
                           settings=Settings(store=str(store.location), **settings))
 
 

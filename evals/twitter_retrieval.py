@@ -4,16 +4,48 @@ Per company (tenant = company; a brand only sees its own data):
 
 - knowledge base: the company's doc_ids (``company_docIDs.tsv``) with their URL
   (``docID_url.tsv``); the URL slug is the only article text, so title = body = slug words;
-- conversations of ``dev.json`` sorted by ``conversationDateTime``: the earlier half is
-  history (customer turns + the real agent reply, whose link to the article is recorded
-  by the ingest), the later half is incoming (customer turns only; expected = the doc_id
-  the agent linked).
+- time split: the company's conversations of ``dev.json`` (those with customer text) sorted
+  by ``conversationDateTime`` (ties by conversation id), cut by position into 60/20/20:
+  ``n = len(convs)``, ``h = int(n * 0.6)``, ``d = int(n * 0.8)``.
 
-Reports hit@1, hit@5 and MRR of the expected doc_id among ``suggest(...).articles``
-(composed mode, top 5), next to two baselines on the same split: BM25 over past customer
-messages voting for the doc_ids their agents linked, and the company's most used doc_id.
+  * ``--split dev``: history = ``convs[:h]``, incoming = ``convs[h:d]``;
+  * ``--split test`` (default): history = ``convs[:d]`` (everything earlier), incoming =
+    ``convs[d:]``.
 
-    python -m evals.twitter_retrieval --data /work/shared/data/ibm_twitter_cdp
+  History conversations are ingested whole (customer turns + the real agent reply, whose
+  link to the article is recorded by the ingest); incoming ones keep the customer turns
+  only, expected = the doc_id the agent linked. No incoming conversation predates the
+  history it is matched against. A company whose history or incoming part is empty for the
+  split is left out (counted in ``skipped_companies``).
+
+  Protocol: every constant (of replyassist or of a baseline: neighbours, vote power, …) is
+  fitted on ``--split dev`` and only *reported* on ``--split test``; never tune on test.
+
+Reports hit@1, hit@5 and MRR of the expected doc_id among the top ``--articles N`` (default
+5; with N < 5, hit@5 = hit@N) of ``suggest(...).articles`` (composed mode,
+``Settings.top_articles = N``), next to baselines on the same split and the same top N:
+
+- ``popularity``: the company's most linked doc_ids in history;
+- ``kNN vote`` (MiniLM and USE): past customer texts embedded (``embed_cached``), the 10 most
+  cosine-similar to the incoming customer text vote for the doc_id their agent linked with
+  weight ``sim**3`` (non-positive similarities do not vote); ties and remaining places are
+  filled in popularity order;
+- ``BM25 vote``: BM25 over past customer messages, the 5 best matches vote ``1/rank`` for
+  their linked doc_id (no popularity fill); ``BM25 articles``: BM25 over the article slugs;
+- ``dense articles`` (USE and MiniLM): cosine between the incoming text and the slug title;
+- ``LangChain recipe``: ``langchain_chroma.Chroma.from_documents`` over the company's
+  articles (``page_content = title + "\\n" + body``) with
+  ``replyassist.embeddings.SentenceTransformerEmbeddings()`` (MiniLM), one in-memory Chroma
+  collection per company, then ``similarity_search(query, k=N)``. Chroma's default HNSW
+  index is approximate and built by several threads: a few rankings differ from exact
+  cosine and from one run to the next (about ±0.01 on these figures).
+
+Also printed: the upper bound of history-only methods (share of incoming whose expected
+doc_id was linked at least once in the company's history), a per-company table, ingest
+seconds and suggest latency p50/p95.
+
+    python -m evals.twitter_retrieval --data /work/shared/data/ibm_twitter_cdp --split dev
+    python -m evals.twitter_retrieval --data /work/shared/data/ibm_twitter_cdp --split test
 """
 
 from __future__ import annotations
@@ -22,8 +54,10 @@ import argparse
 import json
 import sys
 import time
+import uuid
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +66,12 @@ if __package__ in (None, ""):  # run as a file: make the ``evals`` package impor
     import evals  # noqa: F401  (offline environment, see evals/__init__.py)
 
 import bm25s
+import numpy as np
 
 from evals._common import (
     EMBEDDER_CHOICES,
     Stopwatch,
+    embed_cached,
     latency_summary,
     load_embedder,
     make_assistant,
@@ -53,7 +89,27 @@ from replyassist.models import Conversation, KnowledgeArticle
 from replyassist.retrieval import tokenize
 
 CHANNEL = "twitter"
-TOP_K = 5
+TOP_K = 5  # default of --articles
+SPLITS = ("dev", "test")
+HISTORY_SHARE, DEV_END = 0.6, 0.8
+KNN_NEIGHBOURS, KNN_POWER = 10, 3
+BM25_NEIGHBOURS = 5
+
+# method key → label; keys are stable (evals/embedder_choice.py reads the first three)
+METHODS: dict[str, str] = {
+    "replyassist": "replyassist suggest()",
+    "bm25_vote": "BM25 vote over past customer messages",
+    "most_used": "popularity (most linked in history)",
+    "knn_minilm": "kNN vote, MiniLM (10 nn, sim^3)",
+    "knn_use": "kNN vote, USE (10 nn, sim^3)",
+    "bm25_articles": "BM25 over article slugs",
+    "dense_articles_use": "dense over articles, USE",
+    "dense_articles_minilm": "dense over articles, MiniLM",
+    "langchain_chroma": "LangChain recipe (Chroma + MiniLM)",
+}
+SHORT = {"replyassist": "RA", "most_used": "POP", "knn_minilm": "kNN-M", "knn_use": "kNN-U",
+         "bm25_vote": "BM25v", "bm25_articles": "BM25a", "dense_articles_use": "DA-U",
+         "dense_articles_minilm": "DA-M", "langchain_chroma": "LC"}
 
 
 # ------------------------------------------------------------------ data
@@ -116,6 +172,10 @@ def conversation_id(raw: dict[str, Any]) -> str:
     return f"{header['company']}-{header.get('sessionID') or raw['agentURL']['tweet_ID']}"
 
 
+def linked_doc(raw: dict[str, Any]) -> str:
+    return doc_key(raw["agentURL"]["doc_id"])
+
+
 def to_history(raw: dict[str, Any]) -> Conversation:
     """Customer turns, then the real agent answer (which links the article)."""
     agent = raw["agentURL"]
@@ -130,13 +190,29 @@ def to_incoming(raw: dict[str, Any]) -> Conversation:
     return Conversation.model_validate({
         "id": conversation_id(raw), "tenant": raw["dialogHeader"]["company"],
         "channel": CHANNEL, "messages": _customer_messages(raw),
-        "expected": {"doc_ids": [doc_key(raw["agentURL"]["doc_id"])]}})
+        "expected": {"doc_ids": [linked_doc(raw)]}})
 
 
-def split_by_company(data: TwitterData, *, min_conversations: int = 2,
-                     limit_companies: int | None = None
+def split_bounds(n: int) -> tuple[int, int]:
+    """(h, d): history of dev = [:h], dev = [h:d], test = [d:]."""
+    return int(n * HISTORY_SHARE), int(n * DEV_END)
+
+
+def time_split(convs: Sequence[Any], split: str = "test") -> tuple[list[Any], list[Any]]:
+    """``convs`` in time order → (history, incoming) of ``split`` (see module doc)."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+    h, d = split_bounds(len(convs))
+    if split == "dev":
+        return list(convs[:h]), list(convs[h:d])
+    return list(convs[:d]), list(convs[d:])
+
+
+def split_by_company(data: TwitterData, split: str = "test", *, min_conversations: int = 2,
+                     limit_companies: int | None = None, skipped: list[str] | None = None
                      ) -> dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
-    """company → (history, incoming): earlier half / later half by conversation date."""
+    """company → (history, incoming) of ``split``, each in time order; companies with an
+    empty history or incoming part are appended to ``skipped`` instead."""
     by_company: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for raw in data.conversations:
         if _customer_messages(raw):
@@ -149,8 +225,11 @@ def split_by_company(data: TwitterData, *, min_conversations: int = 2,
     for company in companies:
         convs = sorted(by_company[company], key=lambda r: (
             r["dialogHeader"]["conversationDateTime"], conversation_id(r)))
-        half = len(convs) // 2
-        out[company] = (convs[:half], convs[half:])
+        history, incoming = time_split(convs, split)
+        if history and incoming:
+            out[company] = (history, incoming)
+        elif skipped is not None:
+            skipped.append(company)
     return out
 
 
@@ -166,7 +245,8 @@ class _BM25Cache:
             self.index = bm25s.BM25()
             self.index.index(corpus, show_progress=False)
 
-    def ranking(self, query: str, top: int = 5) -> list[str]:
+    def ranking(self, query: str, top: int = BM25_NEIGHBOURS) -> list[str]:
+        """The ``top`` best-matching past messages vote ``1/rank`` for their doc_id."""
         tokens = tokenize(query)
         if self.index is None or not tokens:
             return []
@@ -176,121 +256,266 @@ class _BM25Cache:
         for rank, (i, score) in enumerate(zip(docs[0], scores[0], strict=True)):
             if score <= 0:
                 break
-            votes[doc_key(self.history[int(i)]["agentURL"]["doc_id"])] += 1.0 / (rank + 1)
+            votes[linked_doc(self.history[int(i)])] += 1.0 / (rank + 1)
         return [d for d, _ in sorted(votes.items(), key=lambda kv: -kv[1])]
 
 
-def popularity_ranking(history: list[dict[str, Any]], top: int = 5) -> list[str]:
-    counts = Counter(doc_key(r["agentURL"]["doc_id"]) for r in history)
+class _ArticleBM25:
+    """BM25 over the article slugs (title words) of one company."""
+
+    def __init__(self, articles: list[KnowledgeArticle]) -> None:
+        self.ids = [a.id for a in articles]
+        self.index = None
+        if articles:
+            self.index = bm25s.BM25()
+            self.index.index([tokenize(a.title) or ["_"] for a in articles], show_progress=False)
+
+    def ranking(self, query: str, top: int) -> list[str]:
+        tokens = tokenize(query)
+        if self.index is None or not tokens:
+            return []
+        docs, scores = self.index.retrieve([tokens], k=min(top, len(self.ids)),
+                                           show_progress=False, n_threads=1)
+        return [self.ids[int(i)] for i, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+
+def popularity_ranking(history: list[dict[str, Any]], top: int | None = TOP_K) -> list[str]:
+    """Most linked doc_ids first (ties: first linked first); ``top=None``: all of them."""
+    counts = Counter(linked_doc(r) for r in history)
     return [d for d, _ in counts.most_common(top)]
 
 
+def knn_vote(similarities: np.ndarray, labels: Sequence[str], popular: Sequence[str],
+             top: int, *, neighbours: int = KNN_NEIGHBOURS, power: int = KNN_POWER
+             ) -> list[str]:
+    """The ``neighbours`` most similar past exchanges vote ``sim**power`` for their doc_id
+    (non-positive similarities do not vote); ties and the remaining places follow
+    ``popular`` (the popularity order)."""
+    order = np.argsort(-similarities, kind="stable")[:neighbours]
+    votes: dict[str, float] = defaultdict(float)
+    for i in order:
+        sim = float(similarities[int(i)])
+        if sim > 0:
+            votes[labels[int(i)]] += sim ** power
+    position = {d: p for p, d in enumerate(popular)}
+    ranked = sorted(votes, key=lambda d: (-votes[d], position.get(d, len(position)), d))
+    ranked += [d for d in popular if d not in votes]
+    return ranked[:top]
+
+
+def dense_ranking(similarities: np.ndarray, ids: Sequence[str], top: int) -> list[str]:
+    order = np.argsort(-similarities, kind="stable")[:top]
+    return [ids[int(i)] for i in order]
+
+
+class _LangChainRecipe:
+    """The tutorial recipe: ``Chroma.from_documents`` + ``similarity_search``, one
+    in-memory collection per company (dropped after the company)."""
+
+    def __init__(self, embedding: Any) -> None:
+        import chromadb
+
+        self.embedding = embedding
+        # default settings, as the other in-process recipes (telemetry: evals/__init__.py)
+        self.client = chromadb.EphemeralClient()
+        self.run = uuid.uuid4().hex[:8]  # in-memory clients share collections in a process
+        self.count = 0
+        self.store: Any = None
+        self.name = ""
+
+    def build(self, articles: list[KnowledgeArticle]) -> None:
+        from langchain_chroma import Chroma
+        from langchain_core.documents import Document
+
+        self.close()
+        if not articles:
+            return
+        self.count += 1
+        self.name = f"twitter-{self.run}-{self.count:04d}"  # 3-63 chars, [a-zA-Z0-9._-]
+        documents = [Document(page_content=f"{a.title}\n{a.body}", metadata={"doc_id": a.id})
+                     for a in articles]
+        self.store = Chroma.from_documents(documents, embedding=self.embedding,
+                                           collection_name=self.name, client=self.client)
+
+    def ranking(self, query: str, top: int) -> list[str]:
+        if self.store is None:
+            return []
+        return [d.metadata["doc_id"] for d in self.store.similarity_search(query, k=top)]
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.client.delete_collection(self.name)
+            self.store = None
+
+
+def _unique(ids: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(ids))
+
+
+def _similarities(embedder: Any, queries: list[str], texts: list[str]) -> np.ndarray:
+    """(queries × texts) cosine matrix (unit rows from ``embed_cached``)."""
+    if not queries or not texts:
+        return np.zeros((len(queries), len(texts)), dtype=np.float32)
+    return np.asarray(embed_cached(embedder, queries) @ embed_cached(embedder, texts).T)
+
+
 # ------------------------------------------------------------------ evaluation
-METHODS = ("replyassist", "bm25_vote", "most_used")
-
-
-@dataclass
-class _Ranks:
-    ranks: dict[str, list[int | None]] = field(default_factory=lambda: {m: [] for m in METHODS})
-    url_ranks: list[int | None] = field(default_factory=list)
-
-
-def run_twitter_retrieval(data_dir: str | Path, embedder: Any, *,
+def run_twitter_retrieval(data_dir: str | Path, embedder: Any, *, split: str = "test",
+                          articles: int = TOP_K, english_embedder: Any = None,
+                          baseline_embedders: Mapping[str, Any] | None = None,
+                          recipe_embedder: Any = None,
                           limit_companies: int | None = None, min_conversations: int = 2,
                           verbose: bool = True) -> dict[str, Any]:
-    """Evaluate one embedder; returns overall/per-company metrics (see module doc)."""
+    """Evaluate replyassist (``embedder``, ``english_embedder``) and the baselines on one
+    split (see module doc); returns overall/per-company metrics.
+
+    ``baseline_embedders``: ``{"minilm": …, "use": …}`` for the kNN and dense baselines
+    (default: ``load_embedder("minilm")`` and ``load_embedder("use-multilingual")``);
+    ``recipe_embedder``: the LangChain recipe's embedder (default:
+    ``SentenceTransformerEmbeddings()``, MiniLM)."""
+    if articles < 1:
+        raise ValueError(f"articles must be >= 1, not {articles}")
+    top = articles
     data = load_twitter(data_dir)
-    splits = split_by_company(data, min_conversations=min_conversations,
-                              limit_companies=limit_companies)
+    skipped: list[str] = []
+    splits = split_by_company(data, split, min_conversations=min_conversations,
+                              limit_companies=limit_companies, skipped=skipped)
+    if baseline_embedders is None:
+        baseline_embedders = {"minilm": load_embedder("minilm"),
+                              "use": load_embedder("use-multilingual")}
+    if recipe_embedder is None:
+        from replyassist.embeddings import SentenceTransformerEmbeddings
+
+        recipe_embedder = SentenceTransformerEmbeddings()
+    recipe = _LangChainRecipe(recipe_embedder)
     per_company: dict[str, dict[str, Any]] = {}
-    all_ranks = _Ranks()
+    all_ranks: dict[str, list[int | None]] = {m: [] for m in METHODS}
+    all_url_ranks: list[int | None] = []
     latencies: list[float] = []
+    recipe_latencies: list[float] = []
     ingest_s = 0.0
     seen_in_history = ambiguous = 0
     with temp_store() as (store, _):
-        assistant = make_assistant(store, embedder, top_articles=TOP_K, default_language="en")
+        assistant = make_assistant(store, embedder, top_articles=top, default_language="en",
+                                   english_embedder=english_embedder)
         for company, (history, incoming) in splits.items():
             started = time.perf_counter()
-            articles = company_articles(data, company)
-            assistant.ingest_kb(articles, tenant=company)
+            kb = company_articles(data, company)
+            assistant.ingest_kb(kb, tenant=company)
             report = assistant.ingest_history([to_history(r) for r in history], tenant=company)
             ingest_s += time.perf_counter() - started
-            norm = {a.id: normalize_url(a.url or "") for a in articles}
+            norm = {a.id: normalize_url(a.url or "") for a in kb}
             url_count = Counter(norm.values())
+            past_docs = [linked_doc(r) for r in history]
+            past_set = set(past_docs)
+            popular = popularity_ranking(history, None)
             bm25 = _BM25Cache(history)
-            popular = popularity_ranking(history, TOP_K)
-            past_docs = {doc_key(r["agentURL"]["doc_id"]) for r in history}
-            ranks = _Ranks()
-            for raw in incoming:
-                conversation = to_incoming(raw)
-                expected = conversation.expected.doc_ids[0]  # type: ignore[union-attr]
+            bm25_articles = _ArticleBM25(kb)
+            recipe.build(kb)
+            conversations = [to_incoming(r) for r in incoming]
+            queries = [c.latest_customer_text() for c in conversations]
+            past_texts = [to_history(r).latest_customer_text() for r in history]
+            titles = [a.title for a in kb]
+            kb_ids = [a.id for a in kb]
+            sims = {name: {"past": _similarities(e, queries, past_texts),
+                           "articles": _similarities(e, queries, titles)}
+                    for name, e in baseline_embedders.items()}
+            ranks: dict[str, list[int | None]] = {m: [] for m in METHODS}
+            url_ranks: list[int | None] = []
+            for q, (raw, conversation, query) in enumerate(
+                    zip(incoming, conversations, queries, strict=True)):
+                expected = linked_doc(raw)  # = conversation.expected.doc_ids[0]
                 t0 = time.perf_counter()
                 suggestions = assistant.suggest(conversation, mode="composed", tenant=company)
                 latencies.append((time.perf_counter() - t0) * 1000)
-                predicted = [a.doc_id for a in suggestions.articles][:TOP_K]
-                query = conversation.latest_customer_text()
-                rankings = {"replyassist": predicted,
-                            "bm25_vote": bm25.ranking(query, TOP_K)[:TOP_K],
-                            "most_used": popular}
+                predicted = _unique([a.doc_id for a in suggestions.articles])[:top]
+                t0 = time.perf_counter()
+                lc = recipe.ranking(query, top)
+                recipe_latencies.append((time.perf_counter() - t0) * 1000)
+                rankings = {
+                    "replyassist": predicted,
+                    "bm25_vote": bm25.ranking(query)[:top],
+                    "most_used": popular[:top],
+                    "knn_minilm": knn_vote(sims["minilm"]["past"][q], past_docs, popular, top),
+                    "knn_use": knn_vote(sims["use"]["past"][q], past_docs, popular, top),
+                    "bm25_articles": bm25_articles.ranking(query, top),
+                    "dense_articles_use": dense_ranking(sims["use"]["articles"][q], kb_ids, top),
+                    "dense_articles_minilm": dense_ranking(sims["minilm"]["articles"][q],
+                                                           kb_ids, top),
+                    "langchain_chroma": _unique(lc)[:top],
+                }
                 for method, ranking in rankings.items():
                     r = rank_of(expected, ranking)
-                    ranks.ranks[method].append(r)
-                    all_ranks.ranks[method].append(r)
+                    ranks[method].append(r)
+                    all_ranks[method].append(r)
                 # Lenient: a predicted doc whose URL equals the expected one's (duplicates).
                 target = norm.get(expected)
                 url_rank = rank_of(target, [norm.get(d, d) for d in predicted]) if target \
                     else rank_of(expected, predicted)
-                ranks.url_ranks.append(url_rank)
-                all_ranks.url_ranks.append(url_rank)
-                seen_in_history += expected in past_docs
+                url_ranks.append(url_rank)
+                all_url_ranks.append(url_rank)
+                seen_in_history += expected in past_set
                 ambiguous += bool(target and url_count[target] > 1)
+            recipe.close()
             per_company[company] = {
-                "history": len(history), "incoming": len(incoming), "articles": len(articles),
+                "history": len(history), "incoming": len(incoming), "articles": len(kb),
                 "exchanges_ingested": report.added,
-                "expected_seen_in_history": sum(
-                    doc_key(r["agentURL"]["doc_id"]) in past_docs for r in incoming),
-                **{m: rank_metrics(ranks.ranks[m]) for m in METHODS},
-                "replyassist_url_equivalent": rank_metrics(ranks.url_ranks),
+                "expected_seen_in_history": sum(linked_doc(r) in past_set for r in incoming),
+                **{m: rank_metrics(ranks[m]) for m in METHODS},
+                "replyassist_url_equivalent": rank_metrics(url_ranks),
             }
             if verbose:
                 m = per_company[company]["replyassist"]
                 print(f"  {company:<16} hist={len(history):>3} inc={len(incoming):>3} "
                       f"hit@1={m['hit@1']:.2f} hit@5={m['hit@5']:.2f}", file=sys.stderr)
-    n_incoming = len(all_ranks.ranks["replyassist"])
-    overall = {m: rank_metrics(all_ranks.ranks[m]) for m in METHODS}
-    overall["replyassist_url_equivalent"] = rank_metrics(all_ranks.url_ranks)
+    n_incoming = len(all_ranks["replyassist"])
+    overall = {m: rank_metrics(all_ranks[m]) for m in METHODS}
+    overall["replyassist_url_equivalent"] = rank_metrics(all_url_ranks)
     macro = {m: {k: sum(c[m][k] for c in per_company.values()) / max(len(per_company), 1)
                  for k in ("hit@1", "hit@5", "mrr")} for m in METHODS}
+    h, d = HISTORY_SHARE, DEV_END
     return {
         "embedder": getattr(embedder, "name", type(embedder).__name__),
+        "english_embedder": (getattr(english_embedder, "name", type(english_embedder).__name__)
+                             if english_embedder is not None else None),
+        "split": split,
+        "protocol": (f"per company, time order; dev: history [:{h:.0%}], incoming "
+                     f"[{h:.0%}:{d:.0%}]; test: history [:{d:.0%}], incoming [{d:.0%}:]; "
+                     "constants fitted on dev, reported on test"),
+        "articles": top,
         "companies": len(per_company),
+        "skipped_companies": skipped,
         "conversations": sum(c["history"] + c["incoming"] for c in per_company.values()),
         "history_conversations": sum(c["history"] for c in per_company.values()),
         "incoming_conversations": n_incoming,
         "expected_seen_in_history": seen_in_history,
+        "upper_bound_seen_in_history": seen_in_history / n_incoming if n_incoming else 0.0,
         "expected_url_ambiguous": ambiguous,
         "overall_micro": overall,
         "overall_macro": macro,
         "per_company": per_company,
         "ingest_seconds": round(ingest_s, 2),
         "suggest_latency_ms": latency_summary(latencies),
+        "langchain_search_latency_ms": latency_summary(recipe_latencies),
     }
 
 
 def print_report(result: dict[str, Any]) -> None:
-    print(f"\nTwitter customer care — article retrieval ({result['embedder']}, top {TOP_K}, "
-          f"composed mode)")
-    print(f"companies: {result['companies']}   conversations: {result['conversations']} "
+    top = result["articles"]
+    print(f"\nTwitter customer care — article retrieval, split {result['split']} "
+          f"(replyassist: {result['embedder']}, English embedder: "
+          f"{result['english_embedder'] or 'none'}; top {top}, composed mode)")
+    print(f"protocol: {result['protocol']}")
+    print(f"companies: {result['companies']} (skipped, empty part: "
+          f"{len(result['skipped_companies'])})   conversations: {result['conversations']} "
           f"(history {result['history_conversations']}, incoming "
           f"{result['incoming_conversations']})")
     n = result["incoming_conversations"]
-    print(f"incoming whose expected doc_id occurs in the company's history half: "
-          f"{result['expected_seen_in_history']}/{n} "
-          f"({result['expected_seen_in_history'] / max(n, 1):.1%}); whose URL is shared "
-          f"with another doc_id: {result['expected_url_ambiguous']}")
-    labels = {"replyassist": "replyassist suggest()", "bm25_vote": "baseline BM25 vote (top 5)",
-              "most_used": "baseline most used doc_id",
-              "replyassist_url_equivalent": "replyassist, same-URL doc counts"}
+    print(f"upper bound: expected doc seen in history: {result['expected_seen_in_history']}/{n} "
+          f"({result['upper_bound_seen_in_history']:.1%}) — the most a history-only method "
+          f"(popularity, kNN, BM25 vote) can reach at any k; expected URL shared with another "
+          f"doc_id: {result['expected_url_ambiguous']}")
+    labels = {**METHODS, "replyassist_url_equivalent": "replyassist, same-URL doc counts"}
     rows = []
     for key, label in labels.items():
         micro = result["overall_micro"][key]
@@ -298,41 +523,58 @@ def print_report(result: dict[str, Any]) -> None:
         rows.append([label, micro["hit@1"], micro["hit@5"], micro["mrr"],
                      macro["hit@1"] if macro else None, macro["hit@5"] if macro else None,
                      macro["mrr"] if macro else None])
+    note = f"; top {top}, so hit@5 = hit@{top}" if top < 5 else f"; top {top}"
     print_table(["method", "hit@1", "hit@5", "MRR", "macro hit@1", "macro hit@5", "macro MRR"],
-                rows, title=f"Overall (micro over {n} incoming; macro = mean over companies)")
+                rows, title=f"Overall (micro over {n} incoming; macro = mean over companies"
+                            f"{note})")
     rows = []
     for company, c in result["per_company"].items():
         rows.append([company, c["history"], c["incoming"], c["articles"],
-                     c["expected_seen_in_history"],
-                     c["replyassist"]["hit@1"], c["replyassist"]["hit@5"],
-                     c["replyassist"]["mrr"], c["bm25_vote"]["hit@1"], c["bm25_vote"]["hit@5"],
-                     c["bm25_vote"]["mrr"], c["most_used"]["hit@1"], c["most_used"]["hit@5"],
-                     c["most_used"]["mrr"]])
-    print_table(["company", "hist", "inc", "docs", "seen", "RA@1", "RA@5", "RA MRR",
-                 "BM25@1", "BM25@5", "BM25 MRR", "POP@1", "POP@5", "POP MRR"], rows,
-                title="Per company (RA = replyassist, BM25 = BM25 vote, POP = most used; "
-                      "seen = incoming whose doc_id is in the history half)", digits=2)
+                     c["expected_seen_in_history"], c["replyassist"]["hit@1"],
+                     c["replyassist"]["hit@5"],
+                     *(c[m]["mrr"] for m in METHODS)])
+    print_table(["company", "hist", "inc", "docs", "seen", "RA@1", "RA@5",
+                 *(f"{SHORT[m]} MRR" for m in METHODS)], rows,
+                title="Per company (" + ", ".join(f"{SHORT[m]} = {METHODS[m]}" for m in METHODS)
+                      + "; seen = incoming whose doc_id is in the history)", digits=2)
     lat = result["suggest_latency_ms"]
+    lc = result["langchain_search_latency_ms"]
     print(f"\ningest (all companies): {result['ingest_seconds']:.1f} s; suggest latency: "
-          f"p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms, mean {lat['mean']:.1f} ms")
+          f"p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms, mean {lat['mean']:.1f} ms; "
+          f"LangChain similarity_search: p50 {lc['p50']:.1f} ms, p95 {lc['p95']:.1f} ms")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", required=True, help="folder of ibm_twitter_cdp")
+    parser.add_argument("--split", default="test", choices=SPLITS,
+                        help="dev: fit constants here; test (default): report here")
+    parser.add_argument("--articles", type=int, default=TOP_K, metavar="N",
+                        help="top N articles of replyassist and of every baseline (default 5)")
     parser.add_argument("--embedder", default="use-multilingual", choices=EMBEDDER_CHOICES)
+    parser.add_argument("--english-embedder", default="minilm", choices=("minilm", "none"),
+                        help="replyassist's model for English knowledge and history")
     parser.add_argument("--limit-companies", type=int, default=None,
                         help="only the N companies with the most conversations")
     parser.add_argument("--min-conversations", type=int, default=2,
-                        help="skip companies with fewer conversations (no history half)")
+                        help="skip companies with fewer conversations")
     parser.add_argument("--out", help="write the results as JSON here")
     args = parser.parse_args(argv)
+    if args.articles < 1:
+        parser.error("--articles must be >= 1")
     quiet()
-    embedder = load_embedder(args.embedder)
-    warm_embedder(embedder)
+    models = {"use-multilingual": load_embedder("use-multilingual"),
+              "minilm": load_embedder("minilm")}
+    for model in models.values():
+        warm_embedder(model)
+    embedder = models[args.embedder]
+    english = models["minilm"] if args.english_embedder == "minilm" else None
     with Stopwatch() as sw:
-        result = run_twitter_retrieval(args.data, embedder, limit_companies=args.limit_companies,
-                                       min_conversations=args.min_conversations)
+        result = run_twitter_retrieval(
+            args.data, embedder, split=args.split, articles=args.articles,
+            english_embedder=english,
+            baseline_embedders={"minilm": models["minilm"], "use": models["use-multilingual"]},
+            limit_companies=args.limit_companies, min_conversations=args.min_conversations)
     result["seconds"] = round(sw.seconds, 1)
     print_report(result)
     print(f"total run: {sw.seconds:.1f} s")

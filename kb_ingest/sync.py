@@ -44,6 +44,7 @@ class IngestReport:
     seconds: float = 0.0
     errors: list[InvalidInputError] = field(default_factory=list)
     library: Any = None  # the response library's MineReport after a history ingest
+    ranking: Any = None  # the ranking's FitReport when the ingest refitted it
 
     def summary(self) -> str:
         line = (f"{self.kind}: {self.added} added, {self.updated} updated, "
@@ -51,7 +52,10 @@ class IngestReport:
         if self.errors:
             line += f", {len(self.errors)} errors"
         line = f"{line} ({self.seconds:.2f} s)"
-        return f"{line}\n{self.library.summary()}" if self.library is not None else line
+        for extra in (self.library, self.ranking):
+            if extra is not None:
+                line = f"{line}\n{extra.summary()}"
+        return line
 
 
 def article_hash(article: KnowledgeArticle, signature: str) -> str:

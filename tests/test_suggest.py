@@ -13,13 +13,14 @@ def test_composed_french_draft_from_article_and_past_answers(sample_assistant):
     assert result.analysis.language == "fr"
     assert result.analysis.mood is not None and result.analysis.urgency is not None
     assert result.analysis.intent == "exchange_size"
-    assert "kb-exchange-size-fr" in [a.doc_id for a in result.articles[:2]]
+    assert result.articles[0].doc_id == "kb-exchange-size-fr"  # an exchange, not a return
     top = result.articles[0]
     draft = result.drafts[0]
     assert draft.strategy == "composed" and draft.text.startswith("Bonjour Kate")
     assert all(d.strategy == "composed" for d in result.drafts)
-    article_draft = next(d for d in result.drafts if "L'équipe Atelier Brume" in d.text)
-    assert article_draft.citations[0].doc_id == top.doc_id
+    # the top article's draft (a library draft of similar cases may come first)
+    article_draft = next(d for d in result.drafts
+                         if d.citations and d.citations[0].doc_id == top.doc_id)
     assert top.url and top.url in article_draft.text
     assert "L'équipe Atelier Brume" in article_draft.text
     assert " tu " not in f" {draft.text.lower()} "

@@ -19,7 +19,7 @@ from .analysis.rules import RuleTagger
 from .brand import BrandRegistry, BrandVoice
 from .drafting import ComposedDrafter, GeneratedDrafter
 from .embed_worker import ProcessEmbeddings
-from .embeddings import embedder_identity, load_embedder
+from .embeddings import embedder_identity, load_embedder, uses_english_views
 from .guardrails.guard import DraftGuard
 from .guardrails.names import NameFinder
 from .guardrails.pii import PIIScrubber
@@ -29,6 +29,7 @@ from .llm import build_chat_model
 from .models import Analysis, Conversation, KnowledgeArticle, Suggestions
 from .pipeline import StreamEvent, SuggestPipeline
 from .prompts import PromptLibrary
+from .ranking import FitReport, RankingFitter, default_ranking
 from .retrieval import Filters, HybridRetriever
 from .settings import Mode, Settings
 from .store import VectorStore
@@ -80,6 +81,7 @@ class ReplyAssistant:
         brands: BrandRegistry | None = None,
         ingest_embedder: Embeddings | None = None,
         library: LibraryStore | None = None,
+        english_embedder: Embeddings | None = None,
     ) -> None:
         """``brand``: the default brand voice (its intents and SLA analyse tenants without
         a profile of their own);
@@ -90,6 +92,7 @@ class ReplyAssistant:
         ``library``: the response library (default: ``Settings.library_url``, else a SQLite
         file beside the vector store)."""
         self.settings = settings or Settings()
+        self.english_embedder = english_embedder
         self.store = store
         self.embedder = embedder
         self.chat_model = chat_model
@@ -126,7 +129,10 @@ class ReplyAssistant:
             unsure_below=self.settings.llm_tagging_unsure_below,
             guard=DraftGuard(self.brand, detector=self.detector),
             brands=brands or BrandRegistry(default=self.brand),
-            library=self.library, library_min_support=self.settings.library_min_support)
+            library=self.library, library_min_support=self.settings.library_min_support,
+            english_embedder=english_embedder)
+        self.ranking_fitter = RankingFitter(self.pipeline.retriever,
+                                            min_labelled=self.settings.ranking_min_labelled)
         if self.pipeline.brands.default is None:
             self.pipeline.brands.default = self.brand
         self.ingest_embedder = ingest_embedder or embedder
@@ -146,8 +152,11 @@ class ReplyAssistant:
         if brand is None and brands is not None:
             brand = brands.default
         ingest_embedder = None
+        english_embedder = None
         if embedder is None:
             embedder = load_embedder(settings.embedder)
+            if uses_english_views(settings):
+                english_embedder = load_embedder(settings.english_embedder)
             if settings.ingest_embed_process != "never":
                 ingest_embedder = ProcessEmbeddings(
                     settings.embedder, local=embedder,
@@ -156,7 +165,7 @@ class ReplyAssistant:
         return cls(store=VectorStore.open(settings.store_location), embedder=embedder,
                    chat_model=chat_model or build_chat_model(settings),
                    settings=settings, brand=brand, brands=brands,
-                   ingest_embedder=ingest_embedder)
+                   ingest_embedder=ingest_embedder, english_embedder=english_embedder)
 
     def close(self) -> None:
         """Stop the ingest's embedder process, if one was started (it also stops on its
@@ -229,10 +238,18 @@ class ReplyAssistant:
     def ingest_kb(self, source: str | Path | Iterable[KnowledgeArticle], *,
                   tenant: str | None = None, prune: bool = False, on_error: OnError = "stop",
                   progress: bool = False) -> IngestReport:
-        kb, _ = self.pipeline.collections(tenant or self.settings.tenant, create=True)
+        tenant = tenant or self.settings.tenant
+        kb, _ = self.pipeline.collections(tenant, create=True)
         assert kb is not None
-        return self.ingestor.ingest_kb(source, kb, prune=prune, on_error=on_error,
-                                       progress=progress)
+        report = self.ingestor.ingest_kb(source, kb, prune=prune, on_error=on_error,
+                                         progress=progress)
+        from kb_ingest.views import sync_kb_views  # see __init__ (no import cycle)
+
+        views = self.pipeline.views(tenant, create=True)
+        assert views.titles is not None
+        sync_kb_views(kb, views.titles, self.ingest_embedder, views.kb_en,
+                      self.english_embedder)
+        return report
 
     def ingest_history(self, source: str | Path | Iterable[Conversation], *,
                        tenant: str | None = None, on_error: OnError = "stop",
@@ -242,9 +259,36 @@ class ReplyAssistant:
         assert history is not None
         report = self.ingestor.ingest_history(source, history, kb, tenant=tenant,
                                               on_error=on_error, progress=progress)
+        from kb_ingest.views import sync_history_view
+
+        views = self.pipeline.views(tenant, create=True)
+        if views.history_en is not None and self.english_embedder is not None:
+            sync_history_view(history, views.history_en, self.english_embedder)
         if self.settings.library_mine_on_ingest:
             report.library = self.mine_library(tenant)
+        if self.settings.ranking_refit_on_ingest and self.ranking_fitter.due(history):
+            report.ranking = self.fit_ranking(tenant)
         return report
+
+    def ranking(self, tenant: str | None = None) -> dict[str, Any]:
+        """The ranking the tenant's queries use, per route: its own fit or the defaults."""
+        _, history = self.pipeline.collections(tenant or self.settings.tenant)
+        fitted = self.pipeline.retriever.ranking_of(history)
+        routes: dict[str, Any] = {}
+        for route in ("primary", "english"):
+            chosen = fitted.route(route) if fitted else default_ranking().route(route)
+            routes[route] = chosen.model_dump(mode="json")
+        return {"tenant": tenant or self.settings.tenant,
+                "labelled": fitted.labelled if fitted else 0,
+                "fitted_at": fitted.fitted_at if fitted else None, "routes": routes}
+
+    def fit_ranking(self, tenant: str | None = None) -> FitReport:
+        """Fit the tenant's ranking on its own history now and keep it with the history
+        (tenants with too few labelled cases get the package defaults)."""
+        tenant = tenant or self.settings.tenant
+        kb, history = self.pipeline.collections(tenant, create=True)
+        assert history is not None
+        return self.ranking_fitter.fit(tenant, kb, history, self.pipeline.views(tenant))
 
     def mine_library(self, tenant: str | None = None) -> MineReport:
         """Mine the tenant's response library from the past answers not mined yet."""

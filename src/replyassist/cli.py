@@ -38,6 +38,10 @@ library_app = typer.Typer(
     "(approve, block, edit, export to a helpdesk, import review decisions).",
     no_args_is_help=True)
 app.add_typer(library_app, name="library")
+ranking_app = typer.Typer(
+    help="The ranking of articles and past exchanges, learnt from a tenant's own history.",
+    no_args_is_help=True)
+app.add_typer(ranking_app, name="ranking")
 
 eval_app = typer.Typer(cls=_RunByDefault, no_args_is_help=True,
                        help="Score replyassist (and baselines) on test conversations.")
@@ -88,12 +92,13 @@ OnErrorOpt = Annotated[OnErrorChoice, typer.Option(
 
 
 def _assistant(store: str | None, config: Path | None, embedder: str | None = None,
-               brand_file: Path | None = None):  # type: ignore[no-untyped-def]
+               brand_file: Path | None = None,
+               top_articles: int | None = None):  # type: ignore[no-untyped-def]
     from .assistant import ReplyAssistant
     from .brand import BrandVoice
     from .settings import Settings
 
-    settings = Settings.load(config, store=store, embedder=embedder)
+    settings = Settings.load(config, store=store, embedder=embedder, top_articles=top_articles)
     if store:
         settings = settings.model_copy(update={"chroma_url": None})
     brand = BrandVoice.from_yaml(brand_file) if brand_file else None
@@ -180,10 +185,14 @@ def suggest(
     as_json: Annotated[bool, typer.Option("--json", help="One Suggestions JSON per line.")] = False,
     config: ConfigOpt = None, embedder: EmbedderOpt = None,
     brand: Annotated[Path | None, typer.Option("--brand", help="Brand voice YAML.")] = None,
+    articles: Annotated[int | None, typer.Option(
+        "--articles", min=1, metavar="N",
+        help="Knowledge articles returned per conversation (default: top_articles of the "
+             "settings, 3).")] = None,
 ) -> None:
     """Suggest replies for each conversation of PATH."""
     try:
-        assistant = _assistant(store, config, embedder, brand)
+        assistant = _assistant(store, config, embedder, brand, top_articles=articles)
         if path == "-":
             failures = _suggest_all(assistant, sys.stdin.buffer, "<stdin>", tenant,
                                     mode.value, as_json)
@@ -340,6 +349,34 @@ def library_mine(
     except ReplyAssistError as error:
         raise _fail(error) from error
     typer.echo(report.summary())
+
+
+@ranking_app.command("fit")
+def ranking_fit(
+    tenant: TenantOpt = None, store: StoreOpt = None, config: ConfigOpt = None,
+    embedder: EmbedderOpt = None,
+) -> None:
+    """Fit the tenant's ranking on its history now (history ingests refit it as it grows)."""
+    try:
+        with _assistant(store, config, embedder) as assistant:
+            report = assistant.fit_ranking(tenant)
+    except ReplyAssistError as error:
+        raise _fail(error) from error
+    typer.echo(report.summary())
+
+
+@ranking_app.command("show")
+def ranking_show(
+    tenant: TenantOpt = None, store: StoreOpt = None, config: ConfigOpt = None,
+    embedder: EmbedderOpt = None,
+) -> None:
+    """Print the tenant's ranking (its own fit, or the package defaults) as JSON."""
+    try:
+        with _assistant(store, config, embedder) as assistant:
+            shown = assistant.ranking(tenant)
+    except ReplyAssistError as error:
+        raise _fail(error) from error
+    typer.echo(json.dumps(shown, indent=2, ensure_ascii=False))
 
 
 @library_app.command("list")

@@ -11,8 +11,11 @@ both with each collection and refuses to mix embedders.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -114,6 +117,10 @@ class SentenceTransformerEmbeddings(_ArrayEmbeddings):
         self.batch_size = batch_size
         self.device = device
         self.max_chars = max_chars
+        # a query (a few texts) on one torch thread: torch's threads spin-wait for each
+        # other, and on a busy 2-core machine one short query took 0.2-2 s on two threads
+        # against 20-120 ms on one (idle: a few ms either way)
+        self.single_thread_up_to = 8
         self._lock = threading.Lock()
 
     def _create_model(self) -> Any:
@@ -129,8 +136,12 @@ class SentenceTransformerEmbeddings(_ArrayEmbeddings):
     def _encode(self, texts: list[str]) -> np.ndarray:
         model = self._load()
         clipped = [t[: self.max_chars] for t in texts]
-        return model.encode(clipped, batch_size=self.batch_size, convert_to_numpy=True,
-                            show_progress_bar=False, normalize_embeddings=True)
+        if len(clipped) > self.single_thread_up_to:
+            return model.encode(clipped, batch_size=self.batch_size, convert_to_numpy=True,
+                                show_progress_bar=False, normalize_embeddings=True)
+        with _one_torch_thread():
+            return model.encode(clipped, batch_size=self.batch_size, convert_to_numpy=True,
+                                show_progress_bar=False, normalize_embeddings=True)
 
     @property
     def dimension(self) -> int:
@@ -138,6 +149,23 @@ class SentenceTransformerEmbeddings(_ArrayEmbeddings):
         getter = getattr(model, "get_embedding_dimension", None) or \
             model.get_sentence_embedding_dimension  # sentence-transformers < 5
         return int(getter())
+
+
+_TORCH_THREADS = threading.Lock()
+
+
+@contextlib.contextmanager
+def _one_torch_thread() -> Iterator[None]:
+    """torch's intra-op threads limited to one while inside (process-wide, so serialised)."""
+    import torch
+
+    with _TORCH_THREADS:
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
 
 
 class _SingleBlasThread:
@@ -150,16 +178,20 @@ class _SingleBlasThread:
     _lock = threading.Lock()
     _holders = 0
     _controller: Any = None
+    _modules = 0  # len(sys.modules) when the libraries were looked up
     _limiter: Any = None
 
     def __enter__(self) -> None:
         cls = type(self)
         with cls._lock:
             if cls._holders == 0:
-                if cls._controller is None:
+                # rescan after new imports: a library imported since (scipy, for the
+                # ranking's fit) may bring its own BLAS
+                if cls._controller is None or cls._modules != len(sys.modules):
                     from threadpoolctl import ThreadpoolController
 
                     cls._controller = ThreadpoolController()
+                    cls._modules = len(sys.modules)
                 cls._limiter = cls._controller.limit(limits=1, user_api="blas")
             cls._holders += 1
 
@@ -250,6 +282,13 @@ def load_embedder(name: str) -> Embeddings:
 
         return HashEmbeddings()
     return SentenceTransformerEmbeddings(name)
+
+
+def uses_english_views(settings: Any) -> bool:
+    """English views only make sense beside the multilingual primary embedder."""
+    english = str(settings.english_embedder or "none").lower()
+    return english not in ("", "none", "off") and \
+        EMBEDDER_ALIASES.get(str(settings.embedder).lower()) == "use"
 
 
 def embedder_identity(embedder: Embeddings) -> tuple[str, int]:

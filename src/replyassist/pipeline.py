@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel
 
@@ -32,7 +33,7 @@ from .errors import ConfigurationError, InvalidInputError, LLMError
 from .guardrails.guard import DraftGuard
 from .library import LibraryStore, select_replies
 from .models import Analysis, ArticleHit, Conversation, Notice, SimilarConversation, Suggestions
-from .retrieval import Filters, HybridRetriever, RetrievalResult
+from .retrieval import Filters, HybridRetriever, RetrievalResult, TenantViews
 from .settings import Mode
 from .store import TenantCollection, VectorStore
 
@@ -94,9 +95,13 @@ class SuggestPipeline:
         guard: DraftGuard | None = None,
         library: LibraryStore | None = None,
         library_min_support: int = 2,
+        english_embedder: Embeddings | None = None,
     ) -> None:
+        """``english_embedder``: matches English queries with the English views of the
+        knowledge base and history (``None``: the primary embedder for every language)."""
         self.store = store
         self.embedder = embedder
+        self.english_embedder = english_embedder
         self.retriever = retriever
         self.analyzer = analyzer
         self.llm_tagger = llm_tagger
@@ -119,6 +124,7 @@ class SuggestPipeline:
         self.top_exchanges = top_exchanges
         self.max_drafts = max_drafts
         self._identity: tuple[str, int] | None = None
+        self._english_identity: tuple[str, int] | None = None
 
     @property
     def identity(self) -> tuple[str, int]:
@@ -133,6 +139,43 @@ class SuggestPipeline:
                                       create=create),
                 self.store.collection(tenant, "history", embedder_name=name,
                                       dimension=dimension, create=create))
+
+    def views(self, tenant: str, *, create: bool = False,
+              english_vector: np.ndarray | None = None) -> TenantViews:
+        """The tenant's derived collections (titles; English views when the pipeline has
+        an English embedder) and, for an English query, its English vector."""
+        name, dimension = self.identity
+        titles = self.store.collection(tenant, "kb_titles", embedder_name=name,
+                                       dimension=dimension, create=create)
+        if self.english_embedder is None:
+            return TenantViews(titles=titles)
+        if self._english_identity is None:
+            self._english_identity = embedder_identity(self.english_embedder)
+        en_name, en_dimension = self._english_identity
+        return TenantViews(
+            titles=titles,
+            kb_en=self.store.collection(tenant, "kb_en", embedder_name=en_name,
+                                        dimension=en_dimension, create=create),
+            history_en=self.store.collection(tenant, "history_en", embedder_name=en_name,
+                                             dimension=en_dimension, create=create),
+            english_vector=english_vector)
+
+    def retrieve(self, tenant: str, text: str, vector: np.ndarray, *, language: str | None,
+                 channel: str | None = None, filters: Filters | None = None,
+                 k_articles: int | None = None, k_exchanges: int | None = None
+                 ) -> RetrievalResult:
+        """Articles and similar past exchanges of ``tenant`` for a customer text; English
+        texts go the English route when the pipeline has an English embedder."""
+        kb, history = self.collections(tenant)
+        english = None
+        if self.english_embedder is not None and language == "en":
+            english = embed_array(self.english_embedder, [text])[0]
+        return self.retriever.retrieve(
+            kb, history, text, vector,
+            k_articles=self.top_articles if k_articles is None else k_articles,
+            k_exchanges=self.top_exchanges if k_exchanges is None else k_exchanges,
+            filters=filters, language=language, channel=channel,
+            views=self.views(tenant, english_vector=english))
 
     def _analysis_for(self, tenant: str) -> _TenantAnalysis:
         brand = self.brands.for_tenant(tenant)
@@ -174,12 +217,10 @@ class SuggestPipeline:
                                   mode, tenant_analysis)
         llm_done = time.perf_counter()
 
-        kb, history = self.collections(tenant)
-        retrieval = self.retriever.retrieve(
-            kb, history, query[-MAX_QUERY_CHARS:], vector, k_articles=self.top_articles,
-            k_exchanges=self.top_exchanges, filters=filters)
         brand = tenant_analysis.brand
         language = analysis.language or brand.default_language
+        retrieval = self.retrieve(tenant, query[-MAX_QUERY_CHARS:], vector, language=language,
+                                  channel=conversation.channel, filters=filters)
         address = brand.address_form(language, analysis.register)
         replies = select_replies(
             self.library, tenant, language, retrieval.exchanges,

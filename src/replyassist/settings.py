@@ -42,6 +42,12 @@ class Settings(BaseSettings):
         description="`use-multilingual`, `minilm`, a sentence-transformers model name/path, "
                     "or `hash` (the deterministic test embedder of replyassist.testing).",
     )
+    english_embedder: str = Field(
+        default="minilm",
+        description="Embedder of the English views (English articles, titles and history, "
+                    "matched against English queries), used when `embedder` is the "
+                    "multilingual `use-multilingual`; `none`: one embedder for every "
+                    "language (docs/retrieval.md).")
     mode: Mode = "auto"
     brands_dir: Path | None = Field(
         default=None, description="A folder of brand voice files, <tenant>.yaml (and "
@@ -95,6 +101,12 @@ class Settings(BaseSettings):
     library_mine_on_ingest: bool = Field(
         default=True, description="Mine the response library after each history ingest "
         "(incremental: only new answers).")
+    ranking_min_labelled: int = Field(
+        default=50, ge=1, description="Past answers linking an article a tenant needs "
+        "before its ranking is fitted on its own history (else the package defaults).")
+    ranking_refit_on_ingest: bool = Field(
+        default=True, description="Refit a tenant's ranking after a history ingest once its "
+        "labelled history has grown by a fifth since the last fit.")
     top_articles: int = 3
     top_exchanges: int = 5
     max_drafts: int = 3

@@ -35,8 +35,9 @@ from .errors import ConfigurationError, EmbedderMismatchError, StoreError
 
 __all__ = ["Kind", "StoredItem", "TenantCollection", "VectorStore", "collection_name"]
 
-Kind = Literal["kb", "history"]
-FILTER_KEYS = frozenset({"language", "channel", "tags"})
+# kb_titles, *_en: views derived from kb / history (kb_ingest.views)
+Kind = Literal["kb", "history", "kb_titles", "kb_en", "history_en"]
+FILTER_KEYS = frozenset({"language", "channel", "tags", "view_kind"})
 PACKED_KEY = "_packed"
 TEXT_KEY = "_text"  # inside the packed fields (and a loose key of older stores)
 PACKED_LISTS = frozenset({"linked_doc_ids"})  # older stores: one JSON string per list
@@ -97,6 +98,23 @@ class TenantCollection:
                 raise StoreError(f"cannot read {self.name}: {exc}") from exc
             self._generation_read_at = now
         return int((self._collection.metadata or {}).get("generation", 0))
+
+    def read_meta(self, key: str) -> str | None:
+        """A string the project keeps with the collection (e.g. its fitted ranking)."""
+        value = (self._collection.metadata or {}).get(key)
+        return None if value is None else str(value)
+
+    def write_meta(self, key: str, value: str) -> None:
+        """Keep ``value`` under ``key`` in the collection's own metadata (read back by
+        every process that opens the collection)."""
+        metadata = dict(self._collection.metadata or {})
+        metadata[key] = value
+        metadata.pop("hnsw:space", None)
+        try:
+            self._collection.modify(metadata=metadata)
+        except Exception as exc:
+            raise StoreError(f"cannot update {self.name}: {exc}") from exc
+        self._generation_read_at = None
 
     def bump_generation(self) -> None:
         metadata = dict(self._collection.metadata or {})
@@ -193,9 +211,10 @@ class TenantCollection:
                     out[position[item_id]] = row
         return out if out is not None else np.zeros((0, 0), dtype=np.float32)
 
-    def ids(self, page: int = 20000) -> set[str]:
-        """All ids (nothing else is read: cheap enough to check what is already stored)."""
-        return {i for batch in self._pages([], None, page) for i in batch["ids"]}
+    def ids(self, page: int = 20000, where: dict[str, Any] | None = None) -> set[str]:
+        """All ids, or those matching ``where`` (nothing else is read: cheap enough to
+        check what is already stored)."""
+        return {i for batch in self._pages([], where, page) for i in batch["ids"]}
 
     def get(self, ids: Sequence[str]) -> list[StoredItem]:
         try:

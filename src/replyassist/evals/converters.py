@@ -366,8 +366,9 @@ def convert_twitter(
       linked doc_id and ``expected.reply`` = the real agent answer.
 
     "Earlier" is ``order``: ``"time"`` (default) sorts a company's conversations by
-    ``dialogHeader.conversationDateTime`` (ties by id), the split of
-    ``evals/twitter_retrieval.py``, so no case predates the history it is matched against;
+    ``dialogHeader.conversationDateTime`` (ties by id), the order of
+    ``evals/twitter_retrieval.py``'s time splits, so no case predates the history it is
+    matched against;
     ``dev.json`` is *not* in time order (22 of its 24 companies are shuffled), so
     ``"file"`` (the order of ``dev.json``) gives another split. Output lines are grouped by
     company (first appearance in ``dev.json``), in that order within a company.

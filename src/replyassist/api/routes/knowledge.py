@@ -26,13 +26,14 @@ def search_articles(assistant: ReplyAssistant, tenant: str, query: str, *, k: in
                     language: str | None = None) -> list[ArticleHit]:
     """The tenant's articles for a free-text query (the suggest pipeline's retriever)."""
     pipeline = assistant.pipeline
-    kb, history = pipeline.collections(tenant)
+    kb, _ = pipeline.collections(tenant)
     if kb is None:
         return []
     text = query[-MAX_QUERY_CHARS:]
     vector = embed_array(assistant.embedder, [text])[0]
-    result = pipeline.retriever.retrieve(kb, history, text, vector, k_articles=k,
-                                         k_exchanges=0, filters=Filters(language=language))
+    spoken = language or assistant.detector.detect(text, default=None)[0]
+    result = pipeline.retrieve(tenant, text, vector, language=spoken, k_articles=k,
+                               k_exchanges=0, filters=Filters(language=language))
     return [ArticleHit(doc_id=a.doc_id, title=a.title, url=a.url, score=round(a.score, 4))
             for a in result.articles]
 
