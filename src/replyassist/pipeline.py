@@ -161,7 +161,7 @@ class SuggestPipeline:
             english_vector=english_vector)
 
     def retrieve(self, tenant: str, text: str, vector: np.ndarray, *, language: str | None,
-                 channel: str | None = None, filters: Filters | None = None,
+                 filters: Filters | None = None,
                  k_articles: int | None = None, k_exchanges: int | None = None
                  ) -> RetrievalResult:
         """Articles and similar past exchanges of ``tenant`` for a customer text; English
@@ -174,7 +174,7 @@ class SuggestPipeline:
             kb, history, text, vector,
             k_articles=self.top_articles if k_articles is None else k_articles,
             k_exchanges=self.top_exchanges if k_exchanges is None else k_exchanges,
-            filters=filters, language=language, channel=channel,
+            filters=filters, language=language,
             views=self.views(tenant, english_vector=english))
 
     def _analysis_for(self, tenant: str) -> _TenantAnalysis:
@@ -220,7 +220,7 @@ class SuggestPipeline:
         brand = tenant_analysis.brand
         language = analysis.language or brand.default_language
         retrieval = self.retrieve(tenant, query[-MAX_QUERY_CHARS:], vector, language=language,
-                                  channel=conversation.channel, filters=filters)
+                                  filters=filters)
         address = brand.address_form(language, analysis.register)
         replies = select_replies(
             self.library, tenant, language, retrieval.exchanges,

@@ -3,7 +3,7 @@ ranked by the tenant's learnt ranking (:mod:`replyassist.ranking`).
 
 Articles are scored by a logistic model over their text similarity (chunks, title),
 BM25, the links agents gave in the most similar past exchanges and the tenant's link
-prior; past exchanges by one over their similarity, BM25 and channel. The models are
+prior; past exchanges by one over their similarity and BM25. The models are
 fitted on the tenant's own history when it has enough labelled cases, else the package
 defaults apply. English queries are matched with the English embedder against the
 English views of the knowledge base and history (``kb_en``, ``history_en``) when the
@@ -352,12 +352,11 @@ class HybridRetriever:
         filters: Filters | None = None,
         history_filters: Filters | None = None,
         language: str | None = None,
-        channel: str | None = None,
         views: TenantViews | None = None,
     ) -> RetrievalResult:
         """Articles and past exchanges for a query; ``language``: the customer's (an
-        article in another one ranks below an equally good one); ``channel``: the
-        conversation's (kept for callers; filter with ``filters.channel``)."""
+        article in another one ranks below an equally good one); ``views``: the tenant's
+        derived collections and the query's English vector (the English route)."""
         filters = filters or Filters()
         history_filters = history_filters or Filters(channel=filters.channel)
         views = views or TenantViews()

@@ -37,27 +37,15 @@ __all__ = ["FitReport", "RankingFitter", "TrainingRows"]
 
 @dataclass
 class TrainingRows:
-    """Feature rows with labels; ``groups``: the training query of each row."""
+    """Per training query: the candidates' feature rows and their labels."""
 
     articles: list[np.ndarray] = field(default_factory=list)
     article_labels: list[np.ndarray] = field(default_factory=list)
-    article_groups: list[int] = field(default_factory=list)
     cold: list[np.ndarray] = field(default_factory=list)  # articles, no history features
     cold_labels: list[np.ndarray] = field(default_factory=list)
     exchanges: list[np.ndarray] = field(default_factory=list)
     exchange_labels: list[np.ndarray] = field(default_factory=list)
     queries: int = 0
-
-    def stacked(self, kind: str) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, labels) of ``articles``, ``cold`` (articles without history) or
-        ``exchanges``."""
-        rows, labels = {"articles": (self.articles, self.article_labels),
-                        "cold": (self.cold, self.cold_labels),
-                        "exchanges": (self.exchanges, self.exchange_labels)}[kind]
-        width = len(EXCHANGE_FEATURES if kind == "exchanges" else ARTICLE_FEATURES)
-        if not rows:
-            return np.zeros((0, width)), np.zeros(0, dtype=bool)
-        return np.vstack(rows), np.concatenate(labels)
 
     def groups(self, kind: str) -> list[tuple[np.ndarray, np.ndarray]]:
         """(rows, labels) per training query, of ``articles``, ``cold`` or ``exchanges``."""
@@ -67,10 +55,8 @@ class TrainingRows:
         return list(zip(rows, labels, strict=True))
 
     def extend(self, other: TrainingRows) -> None:
-        offset = self.queries
         self.articles += other.articles
         self.article_labels += other.article_labels
-        self.article_groups += [g + offset for g in other.article_groups]
         self.cold += other.cold
         self.cold_labels += other.cold_labels
         self.exchanges += other.exchanges
@@ -276,7 +262,6 @@ class RankingFitter:
                 wanted = set(links[p])
                 out.articles.append(found.rows)
                 out.article_labels.append(np.array([d in wanted for d in found.doc_ids]))
-                out.article_groups.append(out.queries)
                 if cold:
                     unseen = self.retriever.article_candidates(
                         kb, query_views, primary[p], tokens[p], Filters(), votes={},
