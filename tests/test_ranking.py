@@ -200,3 +200,33 @@ def test_filters_still_apply_to_ranked_articles(sample_assistant):
         filters=Filters(language="fr"))
     assert result.articles and all(a.language == "fr" for a in result.articles)
     assert TenantViews().route == "primary"
+
+
+def test_missing_views_are_not_looked_up_on_every_query(tmp_path, settings, brand, detector,
+                                                      monkeypatch):
+    """A store written before the views existed: each query must not list collections."""
+    from replyassist import ReplyAssistant
+    from replyassist.store import VectorStore
+
+    store = VectorStore.open(tmp_path / "s")
+    assistant = ReplyAssistant(store=store, embedder=HashEmbeddings(), settings=settings,
+                               brand=brand, detector=detector,
+                               english_embedder=HashEmbeddings(dimension=64))
+    assistant.ingest_kb(topic_articles(), tenant="t1")
+    for kind in ("kb_titles", "kb_en", "history_en"):
+        view = store._collections.pop(("t1", kind))  # type: ignore[index]
+        store._client.delete_collection(view.name)
+    calls = 0
+    original = store._client.list_collections
+
+    def counting() -> object:
+        nonlocal calls
+        calls += 1
+        return original()
+
+    monkeypatch.setattr(store._client, "list_collections", counting)
+    for _ in range(6):
+        result = assistant.suggest(conversation("refund for my parcel please", tenant="t1"),
+                                   mode="composed")
+        assert result.articles
+    assert 1 <= calls <= 3  # once per missing view, not once per query and view

@@ -37,6 +37,7 @@ __all__ = ["Kind", "StoredItem", "TenantCollection", "VectorStore", "collection_
 
 # kb_titles, *_en: views derived from kb / history (kb_ingest.views)
 Kind = Literal["kb", "history", "kb_titles", "kb_en", "history_en"]
+VIEW_KINDS = frozenset({"kb_titles", "kb_en", "history_en"})
 FILTER_KEYS = frozenset({"language", "channel", "tags", "view_kind"})
 PACKED_KEY = "_packed"
 TEXT_KEY = "_text"  # inside the packed fields (and a loose key of older stores)
@@ -263,6 +264,10 @@ class VectorStore:
         except Exception:
             self._max_batch = 5000
         self._collections: dict[tuple[str, Kind], TenantCollection] = {}
+        # (tenant, view kind) found missing → when: a missing view is re-checked at most
+        # every ``miss_refresh_s`` (queries look up the optional views on every call)
+        self._missing: dict[tuple[str, Kind], float] = {}
+        self.miss_refresh_s = 1.0
 
     @classmethod
     def open(cls, location: str | Path) -> VectorStore:
@@ -298,6 +303,10 @@ class VectorStore:
             self._check(cached._collection.metadata or {}, cached.name, embedder_name, dimension)
             return cached
         name = collection_name(tenant, kind)
+        missed = self._missing.get(key)
+        if not create and missed is not None and \
+                time.monotonic() - missed < self.miss_refresh_s:
+            return None
         try:
             if create:
                 raw = self._client.get_or_create_collection(
@@ -309,6 +318,8 @@ class VectorStore:
                 existing = {c if isinstance(c, str) else c.name
                             for c in self._client.list_collections()}
                 if name not in existing:
+                    if kind in VIEW_KINDS:
+                        self._missing[key] = time.monotonic()
                     return None
                 raw = self._client.get_collection(name, embedding_function=None)
         except Exception as exc:
@@ -316,6 +327,7 @@ class VectorStore:
         self._check(raw.metadata or {}, name, embedder_name, dimension)
         collection = TenantCollection(raw, self._client, tenant, kind, self._max_batch)
         self._collections[key] = collection
+        self._missing.pop(key, None)
         return collection
 
     @staticmethod
