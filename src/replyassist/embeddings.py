@@ -309,6 +309,13 @@ def embedder_identity(embedder: Embeddings) -> tuple[str, int]:
     return str(name), int(dimension)
 
 
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """``vectors`` with each row scaled to length 1 (zero rows stay zero)."""
+    if vectors.size == 0:
+        return vectors
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
 def embed_array(embedder: Embeddings, texts: list[str]) -> np.ndarray:
     """Unit-row float32 array for any LangChain embedder (fast path for ours)."""
     if isinstance(embedder, _ArrayEmbeddings):
@@ -316,4 +323,4 @@ def embed_array(embedder: Embeddings, texts: list[str]) -> np.ndarray:
     vectors = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
     if vectors.size == 0:
         return vectors.reshape(0, 0)
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return unit_rows(vectors)

@@ -26,6 +26,7 @@ from typing import Any
 import bm25s
 import numpy as np
 
+from .embeddings import unit_rows
 from .ranking.features import article_matrix, exchange_matrix, knn_votes, link_shares
 from .ranking.model import LinearModel, Ranking, Route, RouteRanking, default_ranking
 from .store import StoredItem, TenantCollection
@@ -194,12 +195,6 @@ class _ViewIndex:
     en_titles: np.ndarray | None = None
 
 
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    if vectors.size == 0:
-        return vectors
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-
-
 def _generation(collection: TenantCollection | None) -> int:
     return -1 if collection is None else collection.generation
 
@@ -269,7 +264,7 @@ class HybridRetriever:
                 index.doc_ids = list(positions)
                 index.doc_of = np.asarray(doc_of, dtype=np.int64)
                 if 0 < len(items) <= self.memory_dense_limit:
-                    index.vectors = _unit(collection.vectors([item.id for item in items]))
+                    index.vectors = unit_rows(collection.vectors([item.id for item in items]))
             self._indexes[collection.name] = index
             return index
 
@@ -286,7 +281,7 @@ class HybridRetriever:
             if views.titles is not None:
                 items = list(views.titles.iter_all(documents=False))
                 if items:
-                    vectors = _unit(views.titles.vectors([i.id for i in items]))
+                    vectors = unit_rows(views.titles.vectors([i.id for i in items]))
                     made.titles = np.zeros((len(index.doc_ids), vectors.shape[1]),
                                            dtype=np.float32)
                     for item, vector in zip(items, vectors, strict=True):
@@ -296,7 +291,7 @@ class HybridRetriever:
             if views.kb_en is not None:
                 items = list(views.kb_en.iter_all(documents=False))
                 if items:
-                    vectors = _unit(views.kb_en.vectors([i.id for i in items]))
+                    vectors = unit_rows(views.kb_en.vectors([i.id for i in items]))
                     rows, chunk_vectors, docs, title_vectors = [], [], [], []
                     for item, vector in zip(items, vectors, strict=True):
                         if item.metadata.get("view_kind") == "title":

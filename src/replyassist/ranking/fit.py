@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import bm25s
 import numpy as np
 
+from ..embeddings import unit_rows
 from ..store import StoredItem, TenantCollection
 from .features import ARTICLE_FEATURES, EXCHANGE_FEATURES, exchange_matrix, knn_votes, link_shares
 from .model import LinearModel, Ranking, Route, RouteRanking
@@ -222,8 +223,8 @@ class RankingFitter:
         if len(items) <= self.min_memory:
             return out
         ids = [item.id for item in items]
-        primary = _unit(history.vectors(ids))
-        routed = primary if route == "primary" else _unit(
+        primary = unit_rows(history.vectors(ids))
+        routed = primary if route == "primary" else unit_rows(
             views.history_en.vectors(ids))  # type: ignore[union-attr]
         links = [[str(d) for d in item.metadata.get("linked_doc_ids") or []] for item in items]
         conversations = [str(item.metadata.get("conversation_id", item.id)) for item in items]
@@ -292,12 +293,6 @@ class RankingFitter:
             best = float(scores[top[0]]) if top else 1.0
             bm25 = {j: float(scores[j]) / best for j in top}
         return list(dict.fromkeys([*dense, *bm25])), dense, bm25
-
-
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    if vectors.size == 0:
-        return vectors
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
 def _time_ordered(items: list[StoredItem]) -> list[StoredItem]:

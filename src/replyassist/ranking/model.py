@@ -56,13 +56,9 @@ class RouteRanking(BaseModel):
     queries: int = 0  # of which used as training queries
 
     def cold(self) -> LinearModel:
-        """The article model for a tenant without labelled history."""
-        if self.cold_articles is not None:
-            return self.cold_articles
-        fallback = default_ranking().routes.get("primary")
-        if fallback is not None and fallback.cold_articles is not None:
-            return fallback.cold_articles
-        return self.articles
+        """The article model for a tenant without labelled history (a tenant's own fit
+        carries the defaults' one, see :meth:`Ranking.route`)."""
+        return self.cold_articles or self.articles
 
     @model_validator(mode="after")
     def _known_features(self) -> RouteRanking:
